@@ -1,0 +1,122 @@
+"""The ``inr`` command: verbs and positional inputs first, options after."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from inr.errors import DivergedError, InrError
+
+EXIT_USER_ERROR = 2
+EXIT_DIVERGED = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors on one line with exit code 2."""
+
+    def error(self, message):
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``WIDTHxHEIGHT`` -> (height, width)."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise InrError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 1024x768") from None
+    if w < 1 or h < 1:
+        raise InrError(f"--size {text!r}: width and height must be positive")
+    return h, w
+
+
+def cmd_fit(args) -> int:
+    from inr.config import load_run_config
+    from inr.modalities import MODALITIES
+    from inr.runs import data_config_for, fit_run, saved_config
+
+    if args.resume:
+        if args.config or args.set:
+            raise InrError("--resume continues with the run's saved config.yaml; drop --config and --set")
+        cfg = saved_config(args.out)
+        if Path(cfg.input).resolve() != Path(args.path).resolve():
+            raise InrError(f"{args.out}: was fitted to {cfg.input}, not {args.path}")
+    else:
+        overrides = {"modality": args.modality, "input": str(args.path)}
+        cfg = load_run_config(args.config or [], args.set or [], overrides, data_config_for)
+    MODALITIES.get(cfg.modality)
+    metrics = fit_run(cfg, Path(args.out), resume=args.resume, overwrite=args.overwrite, quiet=args.quiet)
+    if not args.quiet:
+        print(json.dumps({k: v for k, v in metrics.items()}, indent=None))
+        print(f"outputs in {args.out}")
+    return 0
+
+
+def cmd_render(args) -> int:
+    from inr.runs import render_run
+
+    size = parse_size(args.size) if args.size else None
+    render_run(args.run_dir, args.out, size=size)
+    if not args.quiet:
+        print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_info(args) -> int:
+    from inr.runs import describe_run
+
+    print(json.dumps(describe_run(args.run_dir), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from inr.modalities import MODALITIES
+
+    parser = _Parser(prog="inr", description="Fit, render and inspect neural fields.")
+    sub = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+
+    fit = sub.add_parser("fit", help="fit one signal")
+    fit.add_argument("modality", choices=MODALITIES.names(), help="signal type")
+    fit.add_argument("path", help="input file")
+    fit.add_argument("--config", action="append", metavar="FILE", help="YAML config (repeatable, applied in order)")
+    fit.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one config key, e.g. train.lr=1e-3")
+    fit.add_argument("--out", required=True, metavar="RUNDIR", help="run directory")
+    mode = fit.add_mutually_exclusive_group()
+    mode.add_argument("--overwrite", action="store_true", help="replace an existing RUNDIR")
+    mode.add_argument("--resume", action="store_true", help="continue RUNDIR from its last checkpoint")
+    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.set_defaults(func=cmd_fit)
+
+    render = sub.add_parser("render", help="render a fitted field to a file")
+    render.add_argument("run_dir", metavar="RUNDIR")
+    render.add_argument("--out", required=True, metavar="FILE", help="output file (e.g. out.png)")
+    render.add_argument("--size", metavar="WxH", help="output size, e.g. 1024x768 (default: the signal's)")
+    render.add_argument("--quiet", action="store_true")
+    render.set_defaults(func=cmd_render)
+
+    info = sub.add_parser("info", help="print a run's spec, parameter count and metrics")
+    info.add_argument("run_dir", metavar="RUNDIR")
+    info.set_defaults(func=cmd_info)
+    return parser
+
+
+def main(argv=None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except DivergedError as err:
+        print(f"inr: {err}", file=sys.stderr)
+        return EXIT_DIVERGED
+    except InrError as err:
+        print(f"inr: error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("inr: interrupted; continue with --resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

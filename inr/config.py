@@ -1,0 +1,104 @@
+"""Run configuration: typed dataclasses filled from YAML files and ``--set``.
+
+Precedence: dataclass defaults < each ``--config`` file in order < ``--set
+key=value`` overrides. Unknown keys and ill-typed values are errors naming
+where they came from. The ``data`` section's schema belongs to the modality.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from inr.errors import InrError
+from inr.schema import from_dict, to_dict
+from inr.fields.spec import ModelConfig
+from inr.train.config import TrainConfig
+
+
+@dataclass
+class RunConfig:
+    modality: str = "image"
+    input: str = ""
+    """the signal file this run fits"""
+    seed: int = 0
+    """seed of weight initialisation and minibatch sampling"""
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    data: Any = None
+    """modality-specific data settings (see the modality's DataConfig)"""
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def read_yaml(path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise InrError(f"{path}: config file not found")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f" (line {mark.line + 1})" if mark else ""
+        raise InrError(f"{path}: not valid YAML{line}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InrError(f"{path}: a config file must hold a mapping of keys")
+    return data
+
+
+def parse_set(item: str) -> dict:
+    """``a.b.c=value`` -> ``{"a": {"b": {"c": value}}}`` with YAML-typed value."""
+    key, sep, raw = item.partition("=")
+    if not sep or not key or any(not p for p in key.split(".")):
+        raise InrError(f"--set {item!r}: expected key=value, e.g. train.lr=1e-3")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        raise InrError(f"--set {item!r}: cannot parse the value {raw!r}") from None
+    # YAML 1.1 reads "1e-3" as a string; accept it as the number people mean.
+    if isinstance(value, str):
+        try:
+            value = float(value) if any(c in value.lower() for c in ".e") else value
+        except ValueError:
+            pass
+    out: dict = value
+    for part in reversed(key.split(".")):
+        out = {part: out}
+    return out
+
+
+def resolve(raw: dict, data_config_for) -> RunConfig:
+    """Typed RunConfig from a merged raw dict; ``data_config_for(modality)``
+    gives the modality's data dataclass."""
+    raw = dict(raw)
+    data = raw.pop("data", None)
+    cfg = from_dict(RunConfig, raw)
+    cfg.data = from_dict(data_config_for(cfg.modality), data, "config.data")
+    return cfg
+
+
+def load_run_config(files, sets, overrides: dict, data_config_for) -> RunConfig:
+    raw: dict = {}
+    for f in files:
+        raw = deep_merge(raw, read_yaml(f))
+    for s in sets:
+        raw = deep_merge(raw, parse_set(s))
+    raw = deep_merge(raw, overrides)
+    return resolve(raw, data_config_for)
+
+
+def dump_yaml(cfg: RunConfig) -> str:
+    return yaml.safe_dump(to_dict(cfg), sort_keys=False)

@@ -1,0 +1,68 @@
+"""A field is a spec plus a params pytree; ``apply(params, coords)`` is pure."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+
+from inr.errors import InrError
+from inr.fields.spec import ModelConfig
+from inr.nn.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
+from inr.nn.encodings import Encoding, build_encoding
+from inr.nn.initializers import INITIALIZERS
+from inr.nn.mlp import apply_mlp, init_mlp, layer_scales
+
+
+@dataclass(frozen=True)
+class Field:
+    """A built field model. Parameters live outside it, in a pytree
+    ``{"mlp": [{"W", "b"}, ...]}``; fixed buffers (random encoding matrices)
+    are held here and saved with the field."""
+
+    model: ModelConfig
+    in_dim: int
+    out_dim: int
+    encoding: Encoding
+
+    @property
+    def widths(self) -> list[int]:
+        m = self.model
+        return [self.encoding.out_dim] + [m.hidden_width] * m.hidden_layers + [self.out_dim]
+
+    @property
+    def scales(self) -> list[float]:
+        return layer_scales(self.model.hidden_layers, self.model.omega0, self.model.first_omega0)
+
+    def init(self, key) -> dict:
+        return {"mlp": init_mlp(key, self.widths, self.model.init, self.scales)}
+
+    def apply(self, params: dict, coords):
+        """Evaluate at ``coords`` of shape ``(..., in_dim)`` -> ``(..., out_dim)``."""
+        coords = jnp.asarray(coords, jnp.float32)
+        lead = coords.shape[:-1]
+        x = self.encoding(coords.reshape(-1, self.in_dim))
+        y = apply_mlp(
+            params["mlp"], x,
+            ACTIVATIONS.get(self.model.activation),
+            self.scales,
+            OUTPUT_ACTIVATIONS.get(self.model.output_activation),
+        )
+        return y.reshape(*lead, self.out_dim)
+
+    def param_count(self) -> int:
+        shapes = jax.eval_shape(self.init, jax.random.PRNGKey(0))
+        return sum(int(x.size) for x in jax.tree_util.tree_leaves(shapes))
+
+
+def build_field(model: ModelConfig, in_dim: int, out_dim: int) -> Field:
+    """Check the config's names and sizes, then build the field."""
+    ACTIVATIONS.get(model.activation)
+    OUTPUT_ACTIVATIONS.get(model.output_activation)
+    INITIALIZERS.get(model.init)
+    if model.hidden_layers < 1 or model.hidden_width < 1:
+        raise InrError(
+            f"model.hidden_layers and model.hidden_width must be >= 1 "
+            f"(got {model.hidden_layers}, {model.hidden_width})"
+        )
+    return Field(model, in_dim, out_dim, build_encoding(model.encoding, in_dim))

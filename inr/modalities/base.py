@@ -1,0 +1,37 @@
+"""What every modality provides, and the registry that finds them by name."""
+from __future__ import annotations
+
+from typing import Any, Callable, Protocol
+
+from inr.registry import Registry
+
+
+class Modality(Protocol):
+    """A kind of signal: how to load it, fit it, score it and render it."""
+
+    name: str
+    data_config: type
+    in_dim: int
+
+    def load(self, path, cfg) -> Any:
+        """Read and validate the input file; raise InrError on bad input."""
+
+    def out_dim(self, signal) -> int: ...
+
+    def training_data(self, signal, cfg) -> dict:
+        """Arrays for the loss: at least ``coords`` and ``targets``."""
+
+    def loss(self, apply: Callable, cfg, train_cfg) -> Callable:
+        """``loss(params, data, key) -> scalar``."""
+
+    def progress(self, apply: Callable, signal, cfg) -> Callable:
+        """``evaluate(params) -> {name: float}`` logged during training."""
+
+    def metadata(self, signal, cfg) -> dict:
+        """What a decoder needs besides the spec (normalisation, shape, ...)."""
+
+    def finish(self, run_dir, apply: Callable, params, signal, cfg) -> dict:
+        """Write the modality's outputs into ``run_dir``; return final metrics."""
+
+
+MODALITIES: Registry = Registry("modality")

@@ -1,0 +1,138 @@
+"""Images: pixel-centre coordinates in [-1, 1]^2 -> normalised colour."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from inr.errors import InrError
+from inr.fields.evaluate import evaluate_grid
+from inr.grid import grid
+from inr.metrics import psnr, psnr_from_mse, ssim
+from inr.modalities.base import MODALITIES
+from inr.modalities.image_io import load_image, resize, write_image
+from inr.registry import Registry
+from inr.train.losses import mse_loss
+
+# target = scale * pixel + offset, pixel in [0, 1]
+NORMALISATIONS: Registry = Registry("image normalisation")
+NORMALISATIONS.register("unit", {"scale": 1.0, "offset": 0.0})
+NORMALISATIONS.register("symmetric", {"scale": 2.0, "offset": -1.0})
+
+SPLITS: Registry = Registry("image split")
+
+
+@SPLITS.register("all")
+def _all(shape):
+    """Train on every pixel; no held-out set."""
+    return np.ones(shape, bool)
+
+
+@SPLITS.register("even")
+def _even(shape):
+    """Tancik et al.'s generalisation split: train on pixels with even row and
+    column, test on all the others."""
+    mask = np.zeros(shape, bool)
+    mask[::2, ::2] = True
+    return mask
+
+
+@dataclass
+class ImageDataConfig:
+    resize: Optional[list[int]] = None
+    """[height, width] to area-resize the image to before fitting"""
+    normalize: str = "unit"
+    """targets: unit = [0, 1]; symmetric = [-1, 1] (SIREN)"""
+    split: str = "all"
+    """pixels to train on: all | even (every other pixel; the rest are a test set)"""
+
+
+@dataclass
+class ImageSignal:
+    source: str
+    pixels: np.ndarray  # (H, W, C) in [0, 1]
+    bit_depth: int
+    original_shape: tuple
+
+
+class ImageModality:
+    name = "image"
+    data_config = ImageDataConfig
+    in_dim = 2
+
+    def load(self, path, cfg: ImageDataConfig) -> ImageSignal:
+        NORMALISATIONS.get(cfg.normalize)
+        SPLITS.get(cfg.split)
+        pixels, bits = load_image(path)
+        original = pixels.shape[:2]
+        if cfg.resize is not None:
+            if len(cfg.resize) != 2 or min(cfg.resize) < 2:
+                raise InrError(f"data.resize must be [height, width] with both >= 2 (got {cfg.resize})")
+            pixels = resize(pixels, cfg.resize)
+        return ImageSignal(str(Path(path)), pixels, bits, tuple(original))
+
+    def out_dim(self, signal: ImageSignal) -> int:
+        return signal.pixels.shape[-1]
+
+    def _normalise(self, cfg):
+        return NORMALISATIONS.get(cfg.normalize)
+
+    def training_data(self, signal: ImageSignal, cfg) -> dict:
+        norm = self._normalise(cfg)
+        h, w, c = signal.pixels.shape
+        mask = SPLITS.get(cfg.split)((h, w))
+        coords = grid((h, w))[mask]
+        targets = signal.pixels[mask] * norm["scale"] + norm["offset"]
+        return {"coords": jnp.asarray(coords), "targets": jnp.asarray(targets)}
+
+    def loss(self, apply, cfg, train_cfg):
+        return mse_loss(apply, train_cfg.batch_size)
+
+    def progress(self, apply, signal: ImageSignal, cfg):
+        """PSNR (on [0, 1], unclipped) over the training pixels, jitted."""
+        data = self.training_data(signal, cfg)
+        scale = self._normalise(cfg)["scale"]
+
+        @jax.jit
+        def train_psnr(params):
+            mse = jnp.mean((apply(params, data["coords"]) - data["targets"]) ** 2) / scale**2
+            return psnr_from_mse(mse)
+
+        return lambda params: {"psnr": float(train_psnr(params))}
+
+    def metadata(self, signal: ImageSignal, cfg) -> dict:
+        h, w, c = signal.pixels.shape
+        return {
+            "modality": self.name,
+            "normalisation": self._normalise(cfg),
+            "signal": {"source": signal.source, "shape": [h, w], "channels": c,
+                       "bit_depth": signal.bit_depth, "original_shape": list(signal.original_shape)},
+        }
+
+    def decode(self, apply, params, meta: dict, shape) -> np.ndarray:
+        """The field as an image of ``shape`` (H, W), values in [0, 1] (unclipped)."""
+        norm = meta["normalisation"]
+        out = evaluate_grid(apply, params, tuple(shape))
+        return (out - norm["offset"]) / norm["scale"]
+
+    def finish(self, run_dir, apply, params, signal: ImageSignal, cfg) -> dict:
+        meta = self.metadata(signal, cfg)
+        recon = self.decode(apply, params, meta, signal.pixels.shape[:2])
+        write_image(Path(run_dir) / "reconstruction.png", recon)
+        metrics = {"psnr": psnr(recon, signal.pixels), "ssim": ssim(recon, signal.pixels)}
+        mask = SPLITS.get(cfg.split)(signal.pixels.shape[:2])
+        if not mask.all():
+            metrics["train_psnr"] = psnr(recon[mask], signal.pixels[mask])
+            metrics["test_psnr"] = psnr(recon[~mask], signal.pixels[~mask])
+        return metrics
+
+    def render(self, apply, params, meta: dict, out, size=None) -> None:
+        shape = tuple(size) if size else tuple(meta["signal"]["shape"])
+        write_image(out, self.decode(apply, params, meta, shape))
+
+
+MODALITIES.register("image", ImageModality())

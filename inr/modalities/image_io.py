@@ -1,0 +1,79 @@
+"""Reading images into float arrays in [0, 1] and writing them back."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+from skimage.transform import resize as sk_resize
+
+from inr.atomic import atomic_path
+from inr.errors import InrError
+
+
+def _to_unit(a: np.ndarray, path) -> np.ndarray:
+    if a.dtype == np.bool_:
+        return a.astype(np.float32)
+    if np.issubdtype(a.dtype, np.integer):
+        return (a.astype(np.float64) / np.iinfo(a.dtype).max).astype(np.float32)
+    if np.issubdtype(a.dtype, np.floating):
+        a = a.astype(np.float32)
+        if not np.all(np.isfinite(a)):
+            raise InrError(f"{path}: image holds non-finite values")
+        return np.clip(a, 0.0, 1.0)
+    raise InrError(f"{path}: unsupported pixel type {a.dtype}")
+
+
+def load_image(path) -> tuple[np.ndarray, int]:
+    """``(pixels, bit_depth)``: pixels (H, W, C) float32 in [0, 1], C = 1 or 3.
+
+    Grayscale stays one channel; RGBA drops alpha, gray+alpha keeps gray.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InrError(f"{path}: file not found")
+    if not path.is_file():
+        raise InrError(f"{path}: not a file")
+    try:
+        a = np.asarray(iio.imread(path))
+    except Exception as err:  # imageio raises many types for unreadable files
+        raise InrError(f"{path}: cannot read as an image ({type(err).__name__})") from None
+    if a.ndim == 4 or (a.ndim == 3 and a.shape[-1] > 4):
+        a = a[0]  # first frame of an animation or a multi-page file
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.ndim != 3 or a.shape[-1] not in (1, 2, 3, 4):
+        raise InrError(f"{path}: unsupported image shape {a.shape} (expected H x W with 1-4 channels)")
+    if a.shape[0] < 2 or a.shape[1] < 2:
+        raise InrError(f"{path}: image is {a.shape[0]}x{a.shape[1]} pixels; need at least 2x2")
+    bits = 8 * a.dtype.itemsize if np.issubdtype(a.dtype, np.integer) else 32
+    a = {1: a, 2: a[..., :1], 3: a, 4: a[..., :3]}[a.shape[-1]]
+    return _to_unit(a, path), bits
+
+
+def resize(pixels: np.ndarray, size) -> np.ndarray:
+    """Area-average to ``(height, width)``: exact block means for integer
+    factors, antialiased interpolation otherwise."""
+    h, w = pixels.shape[:2]
+    th, tw = int(size[0]), int(size[1])
+    if (th, tw) == (h, w):
+        return pixels
+    if h % th == 0 and w % tw == 0:
+        fh, fw = h // th, w // tw
+        return pixels.reshape(th, fh, tw, fw, -1).mean(axis=(1, 3)).astype(np.float32)
+    return sk_resize(pixels, (th, tw), order=1, anti_aliasing=True).astype(np.float32)
+
+
+def to_uint8(pixels: np.ndarray) -> np.ndarray:
+    out = np.round(np.clip(pixels, 0.0, 1.0) * 255.0).astype(np.uint8)
+    return out[..., 0] if out.shape[-1] == 1 else out
+
+
+def write_image(path, pixels: np.ndarray) -> None:
+    """Write (H, W, C) values in [0, 1] as an 8-bit image, atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        try:
+            iio.imwrite(tmp, to_uint8(pixels), extension=path.suffix or ".png")
+        except Exception as err:
+            raise InrError(f"{path}: cannot write image ({err})") from None

@@ -1,0 +1,37 @@
+"""The coordinate MLP: a list of ``{"W": (n_in, n_out), "b": (n_out,)}`` layers.
+
+This list, in depth order, is the canonical weight layout that collections and
+weight-space models read.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import jax
+
+from inr.nn.initializers import INITIALIZERS, LayerContext
+
+
+def layer_scales(n_layers: int, omega0: float, first_omega0: float) -> list[float]:
+    """Per-layer activation scale: the first layer may use its own omega0."""
+    return [first_omega0 if i == 0 else omega0 for i in range(n_layers)]
+
+
+def init_mlp(key, widths: Sequence[int], init: str, scales: Sequence[float]) -> list[dict]:
+    init_fn = INITIALIZERS.get(init)
+    n_layers = len(widths) - 1
+    keys = jax.random.split(key, n_layers)
+    layers = []
+    for i in range(n_layers):
+        ctx = LayerContext(index=i, n_layers=n_layers, omega0=scales[min(i, len(scales) - 1)])
+        w, b = init_fn(keys[i], widths[i], widths[i + 1], ctx)
+        layers.append({"W": w, "b": b})
+    return layers
+
+
+def apply_mlp(layers: list[dict], x, act: Callable, scales: Sequence[float], out_act: Callable):
+    """Hidden layers ``act(x W + b, scale_i)``, then a linear layer and ``out_act``."""
+    for layer, scale in zip(layers[:-1], scales):
+        x = act(x @ layer["W"] + layer["b"], scale)
+    last = layers[-1]
+    return out_act(x @ last["W"] + last["b"])

@@ -1,0 +1,25 @@
+"""Training curves as PNG."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from inr.atomic import atomic_path  # noqa: E402
+
+
+def curve_png(history: list[dict], path, metric: str = "psnr", label: str = "PSNR (dB)") -> None:
+    """``metric`` against step and against wall seconds, side by side."""
+    steps = [r["step"] for r in history if metric in r]
+    secs = [r["seconds"] for r in history if metric in r]
+    vals = [r[metric] for r in history if metric in r]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), constrained_layout=True)
+    for ax, x, xlabel in ((axes[0], steps, "step"), (axes[1], secs, "wall seconds (compile included)")):
+        ax.plot(x, vals, marker=".", lw=1.2)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)

@@ -1,0 +1,116 @@
+"""The fit loop: jitted chunks of ``lax.scan`` steps, progress, checkpoints, NaN stop.
+
+Minibatch keys are ``fold_in(key, step)`` and chunk boundaries fall on fixed
+multiples of ``steps_per_call``, so a resumed run replays exactly the steps an
+uninterrupted one would.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import optax
+from tqdm.auto import tqdm
+
+from inr.errors import DivergedError
+from inr.train.checkpoint import FitState, save_checkpoint
+from inr.train.config import TrainConfig
+
+
+def _all_finite(tree):
+    leaves = jax.tree_util.tree_leaves(tree)
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
+
+
+def make_chunk_fn(loss_fn: Callable, optimizer: optax.GradientTransformation):
+    """``chunk(params, opt_state, data, key, start, n) -> (params, opt_state, losses, finite)``."""
+
+    def chunk(params, opt_state, data, key, start, n):
+        def body(carry, i):
+            p, s = carry
+            loss, grads = jax.value_and_grad(loss_fn)(p, data, jax.random.fold_in(key, start + i))
+            updates, s = optimizer.update(grads, s, p)
+            return (optax.apply_updates(p, updates), s), loss
+
+        (params, opt_state), losses = jax.lax.scan(body, (params, opt_state), jnp.arange(n))
+        finite = jnp.all(jnp.isfinite(losses)) & _all_finite(params)
+        return params, opt_state, losses, finite
+
+    return jax.jit(chunk, static_argnames="n")
+
+
+def _chunk_end(step: int, cfg: TrainConfig) -> int:
+    per = max(cfg.steps_per_call, 1)
+    return min((step // per + 1) * per, cfg.steps)
+
+
+def fit(
+    loss_fn: Callable,
+    state: FitState,
+    data: dict,
+    cfg: TrainConfig,
+    optimizer: optax.GradientTransformation,
+    *,
+    key,
+    evaluate: Callable[[dict], dict] | None = None,
+    checkpoint: Path | None = None,
+    quiet: bool = False,
+    desc: str = "fit",
+) -> FitState:
+    """Run ``cfg.steps`` optimisation steps from ``state`` and return the final state.
+
+    ``evaluate(params) -> {name: float}`` is logged after every chunk.
+    Raises :class:`DivergedError` on a non-finite loss, leaving the last good
+    checkpoint on disk.
+    """
+    chunk = make_chunk_fn(loss_fn, optimizer)
+    if checkpoint is not None and state.step == 0:
+        save_checkpoint(checkpoint, state)
+    last_saved = state.step
+    bar = tqdm(total=cfg.steps, initial=state.step, disable=quiet, desc=desc, unit="step", dynamic_ncols=True)
+    try:
+        while state.step < cfg.steps:
+            end = _chunk_end(state.step, cfg)
+            t0 = time.perf_counter()
+            params, opt_state, losses, finite = chunk(
+                state.params, state.opt_state, data, key, state.step, n=end - state.step
+            )
+            losses = jax.device_get(losses)
+            dt = time.perf_counter() - t0
+            if not bool(finite):
+                where = f" (last good checkpoint, step {last_saved}, kept in {checkpoint})" if checkpoint else ""
+                raise DivergedError(
+                    f"training diverged: non-finite loss or weights between steps {state.step} and {end}{where}; "
+                    "try a lower train.lr"
+                )
+            record = {"step": end, "seconds": state.seconds + dt, "loss": float(losses[-1])}
+            if evaluate is not None:
+                record.update(evaluate(params))
+            state = FitState(params, opt_state, end, state.seconds + dt, state.history + [record])
+            bar.update(end - bar.n)
+            bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k not in ("step", "seconds")})
+            if checkpoint is not None and (end - last_saved >= cfg.checkpoint_every or end == cfg.steps):
+                save_checkpoint(checkpoint, state)
+                last_saved = end
+    finally:
+        bar.close()
+    return state
+
+
+def seconds_per_step(step_times_history: list[dict]) -> float:
+    """Median seconds per step from history records, skipping the first
+    (compile) chunk when there is more than one."""
+    rates = []
+    prev_step, prev_sec = 0, 0.0
+    for rec in step_times_history:
+        n = rec["step"] - prev_step
+        if n > 0:
+            rates.append((rec["seconds"] - prev_sec) / n)
+        prev_step, prev_sec = rec["step"], rec["seconds"]
+    if len(rates) > 1:
+        rates = rates[1:]
+    return statistics.median(rates) if rates else float("nan")

@@ -1,0 +1,50 @@
+"""optax optimizers and learning-rate schedules, chosen by name."""
+from __future__ import annotations
+
+import optax
+
+from inr.errors import InrError
+from inr.registry import Registry
+from inr.train.config import TrainConfig
+
+SCHEDULES: Registry = Registry("schedule")
+
+
+@SCHEDULES.register("constant")
+def _constant(cfg: TrainConfig):
+    return optax.constant_schedule(cfg.lr)
+
+
+@SCHEDULES.register("cosine")
+def _cosine(cfg: TrainConfig):
+    return optax.cosine_decay_schedule(cfg.lr, max(cfg.steps, 1), alpha=cfg.decay_rate)
+
+
+@SCHEDULES.register("exponential")
+def _exponential(cfg: TrainConfig):
+    return optax.exponential_decay(cfg.lr, max(cfg.steps, 1), cfg.decay_rate)
+
+
+@SCHEDULES.register("step")
+def _step(cfg: TrainConfig):
+    bounds = {int(round(f * cfg.steps)): cfg.decay_rate for f in cfg.boundaries}
+    return optax.piecewise_constant_schedule(cfg.lr, bounds)
+
+
+OPTIMIZERS: Registry = Registry("optimizer")
+OPTIMIZERS.register("adam", lambda lr, cfg: optax.adam(lr))
+OPTIMIZERS.register("adamw", lambda lr, cfg: optax.adamw(lr, weight_decay=cfg.weight_decay))
+OPTIMIZERS.register("sgd", lambda lr, cfg: optax.sgd(lr, momentum=0.9))
+
+
+def make_schedule(cfg: TrainConfig):
+    return SCHEDULES.get(cfg.schedule)(cfg)
+
+
+def make_optimizer(cfg: TrainConfig) -> optax.GradientTransformation:
+    if cfg.lr <= 0 or cfg.steps < 1:
+        raise InrError(f"train.lr must be > 0 and train.steps >= 1 (got {cfg.lr}, {cfg.steps})")
+    opt = OPTIMIZERS.get(cfg.optimizer)(make_schedule(cfg), cfg)
+    if cfg.grad_clip > 0:
+        opt = optax.chain(optax.clip_by_global_norm(cfg.grad_clip), opt)
+    return opt
