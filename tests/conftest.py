@@ -1,0 +1,27 @@
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture
+def root():
+    return ROOT
+
+
+@pytest.fixture
+def small_image(tmp_path):
+    """A 32x32 grayscale crop-and-downsample of the bundled cameraman."""
+    import imageio.v3 as iio
+
+    from inr.modalities.image_io import resize
+
+    img = iio.imread(os.path.join(ROOT, "assets", "cameraman.png")).astype(np.float32) / 255.0
+    small = resize(img[..., None], (32, 32))
+    path = tmp_path / "small.png"
+    iio.imwrite(path, np.round(small[..., 0] * 255).astype(np.uint8))
+    return path

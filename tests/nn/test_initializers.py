@@ -1,0 +1,51 @@
+import jax
+import numpy as np
+import pytest
+
+from inr.nn.initializers import INITIALIZERS, LayerContext
+
+
+def draw(name, n_in, n_out, index, omega0=30.0):
+    ctx = LayerContext(index=index, n_layers=4, omega0=omega0)
+    return INITIALIZERS.get(name)(jax.random.PRNGKey(index), n_in, n_out, ctx)
+
+
+def uniform_check(w, bound):
+    w = np.asarray(w)
+    assert np.abs(w).max() <= bound * (1 + 1e-6)
+    assert np.abs(w).max() > 0.95 * bound
+    np.testing.assert_allclose(w.std(), bound / np.sqrt(3), rtol=0.03)
+    assert abs(w.mean()) < 0.03 * bound
+
+
+def test_siren_first_layer():
+    w, b = draw("siren", 2, 4096, 0)
+    assert w.shape == (2, 4096) and b.shape == (4096,)
+    uniform_check(w, 1 / 2)
+
+
+def test_siren_hidden_layer():
+    w, b = draw("siren", 256, 256, 1, omega0=30.0)
+    uniform_check(w, np.sqrt(6 / 256) / 30)
+    uniform_check(b, 1 / np.sqrt(256))
+
+
+def test_siren_preactivations_are_unit_scale():
+    # The point of SIREN's init: omega0 * W x stays ~ N(0, 1)-ish, layer after layer.
+    w, _ = draw("siren", 256, 256, 1)
+    x = np.asarray(jax.random.uniform(jax.random.PRNGKey(9), (4096, 256), minval=-1, maxval=1))
+    z = 30.0 * x @ np.asarray(w)
+    assert 0.7 < z.std() < 1.3
+
+
+def test_glorot_normal():
+    w, b = draw("glorot_normal", 256, 256, 1)
+    np.testing.assert_allclose(np.asarray(w).std(), np.sqrt(2 / 512), rtol=0.03)
+    assert np.all(np.asarray(b) == 0)
+
+
+@pytest.mark.parametrize("name", INITIALIZERS.names())
+def test_deterministic(name):
+    a = draw(name, 8, 8, 2)
+    b = draw(name, 8, 8, 2)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))

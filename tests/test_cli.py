@@ -1,0 +1,155 @@
+"""The CLI end to end (fit -> render -> info) and every bad input."""
+import json
+import os
+import subprocess
+import sys
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+SMOKE = os.path.join(ROOT, "configs", "smoke.yaml")
+FAST = ["--set", "train.steps=20", "--set", "train.steps_per_call=10"]
+
+
+def inr(*args, cwd=None):
+    proc = subprocess.run([sys.executable, "-m", "inr", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd or ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    return proc
+
+
+def assert_user_error(proc, *fragments):
+    assert proc.returncode == 2, proc.stderr
+    lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for frag in fragments:
+        assert frag in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cli")
+    img = np.zeros((12, 16, 3), np.uint8)
+    img[:, :8, 0] = 255
+    img[4:, :, 2] = 128
+    src = tmp / "img.png"
+    iio.imwrite(src, img)
+    run = tmp / "run"
+    proc = inr("fit", "image", src, "--config", SMOKE, *FAST, "--out", run, "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    return src, run
+
+
+def test_fit_writes_all_outputs(fitted):
+    _, run = fitted
+    for name in ("config.yaml", "field.safetensors", "field.json", "reconstruction.png", "metrics.json",
+                 "curve.png", "checkpoint.safetensors"):
+        assert (run / name).is_file(), name
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert set(metrics) >= {"psnr", "ssim", "steps", "wall_seconds", "seconds_per_step"}
+    assert iio.imread(run / "reconstruction.png").shape == (12, 16, 3)
+    assert not [p for p in run.iterdir() if ".tmp" in p.name]
+    meta = json.loads((run / "field.json").read_text())
+    assert meta["normalisation"] == {"scale": 1.0, "offset": 0.0} and meta["format_version"] == 1
+
+
+def test_render_any_size_and_info(fitted, tmp_path):
+    _, run = fitted
+    out = tmp_path / "big.png"
+    proc = inr("render", run, "--size", "40x30", "--out", out, "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert iio.imread(out).shape == (30, 40, 3)
+    same = tmp_path / "same.png"
+    assert inr("render", run, "--out", same, "--quiet").returncode == 0
+    assert np.array_equal(iio.imread(same), iio.imread(run / "reconstruction.png"))
+    info = inr("info", run)
+    assert info.returncode == 0, info.stderr
+    desc = json.loads(info.stdout)
+    assert desc["param_count"] > 0 and desc["metrics"]["steps"] == 20 and desc["model"]["activation"] == "sine"
+
+
+def test_resume_continues_to_more_steps(fitted, tmp_path):
+    src, _ = fitted
+    run = tmp_path / "r"
+    assert inr("fit", "image", src, "--config", SMOKE, *FAST, "--out", run, "--quiet").returncode == 0
+    # a finished run resumes to the same place
+    proc = inr("fit", "image", src, "--out", run, "--resume", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((run / "metrics.json").read_text())["steps"] == 20
+
+
+def test_existing_rundir_needs_a_flag(fitted):
+    src, run = fitted
+    before = sorted(p.name for p in run.iterdir())
+    assert_user_error(inr("fit", "image", src, "--out", run), str(run), "--overwrite")
+    assert sorted(p.name for p in run.iterdir()) == before
+
+
+def test_missing_file(tmp_path):
+    assert_user_error(inr("fit", "image", tmp_path / "nope.png", "--out", tmp_path / "r"), "nope.png", "not found")
+    assert not (tmp_path / "r").exists()
+
+
+def test_not_an_image(tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_text("hello")
+    assert_user_error(inr("fit", "image", bad, "--out", tmp_path / "r"), "bad.png", "cannot read as an image")
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (0, 5)])
+def test_empty_or_1x1_image(tmp_path, shape):
+    path = tmp_path / "tiny.png"
+    if shape[0] == 0:
+        path.write_bytes(b"")
+    else:
+        iio.imwrite(path, np.zeros(shape, np.uint8))
+    assert_user_error(inr("fit", "image", path, "--out", tmp_path / "r"), "tiny.png")
+    assert not (tmp_path / "r").exists()
+
+
+def test_unknown_config_key_and_model_name(fitted, tmp_path):
+    src, _ = fitted
+    assert_user_error(inr("fit", "image", src, "--set", "train.learnrate=1", "--out", tmp_path / "r"),
+                      "unknown key 'learnrate'", "valid:")
+    assert_user_error(inr("fit", "image", src, "--set", "model.activation=swish", "--out", tmp_path / "r"),
+                      "unknown activation 'swish'", "relu")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("model: {encoding: {name: fourier}}\n")
+    assert_user_error(inr("fit", "image", src, "--config", cfg, "--out", tmp_path / "r"), "unknown encoding 'fourier'")
+    assert not (tmp_path / "r").exists()
+
+
+def test_malformed_set(fitted, tmp_path):
+    src, _ = fitted
+    assert_user_error(inr("fit", "image", src, "--set", "train.lr", "--out", tmp_path / "r"), "train.lr",
+                      "expected key=value")
+
+
+def test_corrupt_weight_file(fitted, tmp_path):
+    _, run = fitted
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ("field.json", "config.yaml"):
+        (broken / name).write_text((run / name).read_text())
+    (broken / "field.safetensors").write_bytes((run / "field.safetensors").read_bytes()[:100])
+    out = tmp_path / "out.png"
+    assert_user_error(inr("render", broken, "--out", out), "field.safetensors", "corrupt")
+    assert not out.exists() and not list(tmp_path.glob(".out*"))
+
+
+def test_render_not_a_run_dir(tmp_path):
+    assert_user_error(inr("render", tmp_path, "--out", tmp_path / "x.png"), "field.json", "not found")
+
+
+def test_bad_size(fitted, tmp_path):
+    _, run = fitted
+    assert_user_error(inr("render", run, "--size", "big", "--out", tmp_path / "x.png"), "--size")
+
+
+def test_unknown_modality_is_a_usage_error(tmp_path):
+    proc = inr("fit", "video", "x.mp4", "--out", tmp_path / "r")
+    assert proc.returncode == 2 and "invalid choice: 'video'" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,0 +1,71 @@
+import pytest
+
+from inr.config import RunConfig, load_run_config, parse_set
+from inr.errors import InrError
+from inr.modalities.image import ImageDataConfig
+from inr.registry import Registry
+from inr.runs import data_config_for
+
+
+def load(files=(), sets=(), overrides=None):
+    return load_run_config(list(files), list(sets), overrides or {}, data_config_for)
+
+
+def test_precedence_defaults_file_set(tmp_path):
+    f = tmp_path / "a.yaml"
+    f.write_text("train: {lr: 0.5, steps: 7}\nmodel: {hidden_width: 16}\n")
+    g = tmp_path / "b.yaml"
+    g.write_text("train: {steps: 9}\n")
+    cfg = load([f, g], ["train.lr=1e-3"])
+    assert isinstance(cfg, RunConfig) and isinstance(cfg.data, ImageDataConfig)
+    assert cfg.train.lr == 1e-3      # --set beats files
+    assert cfg.train.steps == 9      # later file beats earlier
+    assert cfg.model.hidden_width == 16
+    assert cfg.model.hidden_layers == RunConfig().model.hidden_layers  # default kept
+
+
+def test_unknown_key_lists_valid(tmp_path):
+    f = tmp_path / "a.yaml"
+    f.write_text("train: {learning_rate: 0.1}\n")
+    with pytest.raises(InrError, match="unknown key 'learning_rate'.*valid:.*lr"):
+        load([f])
+
+
+def test_type_errors_name_the_key():
+    with pytest.raises(InrError, match=r"config.train.steps: expected an integer"):
+        load(sets=["train.steps=abc"])
+    with pytest.raises(InrError, match=r"config.data.resize: expected a list"):
+        load(sets=["data.resize=3"])
+
+
+@pytest.mark.parametrize("bad", ["train.lr", "=3", "train..lr=3", ""])
+def test_malformed_set(bad):
+    with pytest.raises(InrError, match="expected key=value"):
+        parse_set(bad)
+
+
+def test_set_parses_types():
+    assert parse_set("a.b=1e-3") == {"a": {"b": 1e-3}}
+    assert parse_set("a=[1, 2]") == {"a": [1, 2]}
+    assert parse_set("a=true") == {"a": True}
+    assert parse_set("a=relu") == {"a": "relu"}
+
+
+def test_bad_yaml_and_missing_file(tmp_path):
+    f = tmp_path / "bad.yaml"
+    f.write_text("train: [unclosed\n")
+    with pytest.raises(InrError, match="bad.yaml: not valid YAML"):
+        load([f])
+    with pytest.raises(InrError, match="config file not found"):
+        load([tmp_path / "nope.yaml"])
+
+
+def test_registry_unknown_lists_names():
+    reg = Registry("widget")
+    reg.register("a", 1)
+    reg.register("b", 2)
+    assert reg.get("a") == 1
+    with pytest.raises(InrError, match="unknown widget 'c'; valid: a, b"):
+        reg.get("c")
+    with pytest.raises(ValueError):
+        reg.register("a", 3)

@@ -1,0 +1,100 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from inr.errors import DivergedError, InrError
+from inr.fields.model import build_field
+from inr.fields.spec import ModelConfig
+from inr.train.checkpoint import FitState, load_checkpoint
+from inr.train.config import TrainConfig
+from inr.train.fit import fit
+from inr.train.losses import mse_loss
+from inr.train.optim import SCHEDULES, make_optimizer, make_schedule
+
+
+def problem(seed=0, **train):
+    field = build_field(ModelConfig(hidden_width=16, hidden_layers=2), 1, 1)
+    x = jnp.linspace(-1, 1, 64)[:, None]
+    data = {"coords": x, "targets": jnp.sin(4 * x)}
+    cfg = TrainConfig(**{"steps": 30, "steps_per_call": 7, "lr": 1e-3, "checkpoint_every": 7, **train})
+    opt = make_optimizer(cfg)
+    params = field.init(jax.random.PRNGKey(seed))
+    loss = mse_loss(field.apply, cfg.batch_size)
+    return loss, FitState(params, opt.init(params)), data, cfg, opt
+
+
+def run(seed=0, checkpoint=None, state=None, **train):
+    loss, fresh, data, cfg, opt = problem(seed, **train)
+    return fit(loss, state or fresh, data, cfg, opt, key=jax.random.PRNGKey(seed), checkpoint=checkpoint, quiet=True)
+
+
+def leaves(state):
+    return [np.asarray(x) for x in jax.tree_util.tree_leaves(state.params)]
+
+
+def test_loss_goes_down_and_history_is_logged():
+    out = run()
+    assert out.step == 30
+    assert [r["step"] for r in out.history] == [7, 14, 21, 28, 30]
+    assert out.history[-1]["loss"] < 0.5 * out.history[0]["loss"]
+
+
+def test_deterministic_for_a_seed_minibatch():
+    a, b, c = run(batch_size=16), run(batch_size=16), run(seed=1, batch_size=16)
+    assert all(np.array_equal(x, y) for x, y in zip(leaves(a), leaves(b)))
+    assert not all(np.array_equal(x, y) for x, y in zip(leaves(a), leaves(c)))
+
+
+def test_resume_ends_where_uninterrupted_run_does(tmp_path):
+    full = run(batch_size=16)
+    ckpt = tmp_path / "ckpt.safetensors"
+    run(batch_size=16, steps=14, checkpoint=ckpt)  # "interrupted" after 14 steps
+    loss, fresh, data, cfg, opt = problem(batch_size=16)
+    state = load_checkpoint(ckpt, fresh.params, fresh.opt_state)
+    assert state.step == 14
+    resumed = fit(loss, state, data, cfg, opt, key=jax.random.PRNGKey(0), quiet=True)
+    assert all(np.array_equal(x, y) for x, y in zip(leaves(full), leaves(resumed)))
+    assert [r["step"] for r in resumed.history] == [r["step"] for r in full.history]
+
+
+def test_nan_stops_and_keeps_last_good_checkpoint(tmp_path):
+    ckpt = tmp_path / "ckpt.safetensors"
+    with pytest.raises(DivergedError, match="diverged.*last good checkpoint, step 0"):
+        run(lr=1e12, checkpoint=ckpt)
+    loss, fresh, *_ = problem()
+    state = load_checkpoint(ckpt, fresh.params, fresh.opt_state)
+    assert state.step == 0
+    assert all(np.all(np.isfinite(x)) for x in leaves(state))
+
+
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
+    ckpt = tmp_path / "ckpt.safetensors"
+    ckpt.write_bytes(b"not a safetensors file")
+    _, fresh, *_ = problem()
+    with pytest.raises(InrError, match="corrupt or incompatible checkpoint"):
+        load_checkpoint(ckpt, fresh.params, fresh.opt_state)
+
+
+@pytest.mark.parametrize("name", SCHEDULES.names())
+def test_schedules_start_at_lr_and_never_grow(name):
+    cfg = TrainConfig(lr=1e-2, steps=100, schedule=name, decay_rate=0.1)
+    sched = make_schedule(cfg)
+    values = np.array([float(sched(i)) for i in range(101)])
+    assert values[0] == pytest.approx(1e-2)
+    assert np.all(np.diff(values) <= 1e-12)
+    final = {"constant": 1e-2, "step": 1e-2 * 0.1 ** len(cfg.boundaries)}.get(name, 1e-3)
+    assert values[-1] == pytest.approx(final, rel=1e-3)
+
+
+def test_step_schedule_boundaries():
+    sched = make_schedule(TrainConfig(lr=1.0, steps=100, schedule="step", boundaries=[0.5, 0.75], decay_rate=0.1))
+    assert [float(sched(s)) for s in (49, 50, 74, 75)] == pytest.approx([1.0, 0.1, 0.1, 0.01])
+
+
+def test_grad_clip_is_applied():
+    opt = make_optimizer(TrainConfig(optimizer="sgd", lr=1.0, grad_clip=1.0))
+    params = {"w": jnp.zeros(3)}
+    updates, _ = opt.update({"w": jnp.array([30.0, 40.0, 0.0])}, opt.init(params), params)
+    assert float(optax.global_norm(updates)) == pytest.approx(1.0, rel=1e-5)
