@@ -9,9 +9,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.inr-requirements
 if ! cmp -s requirements.txt "$stamp" 2>/dev/null || ! .venv/bin/python -c "import inr" 2>/dev/null; then
-  .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
-  .venv/bin/python -m pip install --quiet -r requirements.txt 2>&1 | grep -v "is ignored" || true
-  .venv/bin/python -m pip install --quiet --no-deps -e . 2>&1 | grep -v "is ignored" || true
-  .venv/bin/python -c "import inr, jax, optax, safetensors, skimage" 
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+  .venv/bin/python -c "import inr, jax, optax, safetensors, skimage"
   cp requirements.txt "$stamp"
 fi

@@ -53,7 +53,7 @@ def test_fit_writes_all_outputs(fitted):
     assert iio.imread(run / "reconstruction.png").shape == (12, 16, 3)
     assert not [p for p in run.iterdir() if ".tmp" in p.name]
     meta = json.loads((run / "field.json").read_text())
-    assert meta["normalisation"] == {"scale": 1.0, "offset": 0.0} and meta["format_version"] == 1
+    assert meta["normalisation"] == {"scale": 2.0, "offset": -1.0} and meta["format_version"] == 1
 
 
 def test_render_any_size_and_info(fitted, tmp_path):
@@ -153,3 +153,40 @@ def test_bad_size(fitted, tmp_path):
 def test_unknown_modality_is_a_usage_error(tmp_path):
     proc = inr("fit", "video", "x.mp4", "--out", tmp_path / "r")
     assert proc.returncode == 2 and "invalid choice: 'video'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def checkpoint_step(path):
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), "np") as f:
+            return int(f.metadata()["step"])
+    except Exception:
+        return -1
+
+
+def test_killed_run_resumes_to_the_uninterrupted_result(fitted, tmp_path):
+    import time
+
+    from safetensors.numpy import load_file
+
+    src, _ = fitted
+    args = ["--config", SMOKE, "--set", "train.steps=3000", "--set", "train.batch_size=64",
+            "--set", "train.checkpoint_every=50", "--quiet"]
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "inr", "fit", "image", str(src), *args, "--out", str(killed)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while checkpoint_step(killed / "checkpoint.safetensors") <= 0 and time.time() < deadline:
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    step = checkpoint_step(killed / "checkpoint.safetensors")
+    assert 0 < step < 3000, "the run was not interrupted mid-way"
+    assert not (killed / "field.safetensors").exists()
+    resumed = inr("fit", "image", src, "--out", killed, "--resume", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    full = tmp_path / "full"
+    assert inr("fit", "image", src, *args, "--out", full).returncode == 0
+    a, b = load_file(str(killed / "field.safetensors")), load_file(str(full / "field.safetensors"))
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)

@@ -44,8 +44,8 @@ def _even(shape):
 @dataclass
 class ImageDataConfig:
     resize: Optional[list[int]] = None
-    """[height, width] to area-resize the image to before fitting"""
-    normalize: str = "unit"
+    """[height, width] to resize the image to before fitting (antialiased bilinear)"""
+    normalize: str = "symmetric"
     """targets: unit = [0, 1]; symmetric = [-1, 1] (SIREN)"""
     split: str = "all"
     """pixels to train on: all | even (every other pixel; the rest are a test set)"""

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import imageio.v3 as iio
 import numpy as np
-from skimage.transform import resize as sk_resize
+from PIL import Image
 
 from inr.atomic import atomic_path
 from inr.errors import InrError
@@ -52,16 +52,19 @@ def load_image(path) -> tuple[np.ndarray, int]:
 
 
 def resize(pixels: np.ndarray, size) -> np.ndarray:
-    """Area-average to ``(height, width)``: exact block means for integer
-    factors, antialiased interpolation otherwise."""
+    """Resize (H, W, C) to ``(height, width)`` with Pillow's antialiased
+    bilinear filter: a triangle filter widened by the reduction factor, the
+    resampling torchvision's ``Resize`` (and so SIREN's Colab) applies."""
     h, w = pixels.shape[:2]
     th, tw = int(size[0]), int(size[1])
     if (th, tw) == (h, w):
         return pixels
-    if h % th == 0 and w % tw == 0:
-        fh, fw = h // th, w // tw
-        return pixels.reshape(th, fh, tw, fw, -1).mean(axis=(1, 3)).astype(np.float32)
-    return sk_resize(pixels, (th, tw), order=1, anti_aliasing=True).astype(np.float32)
+    channels = [
+        np.asarray(Image.fromarray(np.ascontiguousarray(pixels[..., c], np.float32), mode="F")
+                   .resize((tw, th), Image.BILINEAR))
+        for c in range(pixels.shape[-1])
+    ]
+    return np.stack(channels, axis=-1).astype(np.float32)
 
 
 def to_uint8(pixels: np.ndarray) -> np.ndarray:

@@ -8,21 +8,21 @@ from dataclasses import dataclass, field
 class TrainConfig:
     """Optimisation of one field (or of a stack of fields in lock-step)."""
 
-    steps: int = 2000
+    steps: int = 1000
     optimizer: str = "adam"
     """adam | adamw | sgd"""
-    lr: float = 1e-4
-    schedule: str = "constant"
+    lr: float = 5e-4
+    schedule: str = "cosine"
     """constant | cosine | exponential | step"""
     decay_rate: float = 0.1
     """exponential/cosine: final lr factor; step: factor applied at each boundary"""
     boundaries: list[float] = field(default_factory=lambda: [0.5, 0.75])
     """step schedule: fractions of training at which lr is multiplied by decay_rate"""
     weight_decay: float = 0.0
-    batch_size: int = 0
-    """samples per step; 0 = the full signal every step"""
+    batch_size: int = 16384
+    """random samples per step; 0 (or at least the signal's size) = the full signal every step"""
     steps_per_call: int = 50
     """steps fused into one jitted call (lax.scan); also the logging interval"""
-    checkpoint_every: int = 500
+    checkpoint_every: int = 200
     grad_clip: float = 0.0
     """clip gradients to this global norm; 0 = off"""

@@ -60,10 +60,13 @@ def fit(
     checkpoint: Path | None = None,
     quiet: bool = False,
     desc: str = "fit",
+    stop_at: int | None = None,
 ) -> FitState:
     """Run ``cfg.steps`` optimisation steps from ``state`` and return the final state.
 
     ``evaluate(params) -> {name: float}`` is logged after every chunk.
+    ``stop_at`` ends this call early at that step (a chunk boundary), as an
+    interruption would; the schedule still spans ``cfg.steps``.
     Raises :class:`DivergedError` on a non-finite loss, leaving the last good
     checkpoint on disk.
     """
@@ -73,7 +76,7 @@ def fit(
     last_saved = state.step
     bar = tqdm(total=cfg.steps, initial=state.step, disable=quiet, desc=desc, unit="step", dynamic_ncols=True)
     try:
-        while state.step < cfg.steps:
+        while state.step < min(cfg.steps, stop_at or cfg.steps):
             end = _chunk_end(state.step, cfg)
             t0 = time.perf_counter()
             params, opt_state, losses, finite = chunk(
@@ -93,7 +96,7 @@ def fit(
             state = FitState(params, opt_state, end, state.seconds + dt, state.history + [record])
             bar.update(end - bar.n)
             bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k not in ("step", "seconds")})
-            if checkpoint is not None and (end - last_saved >= cfg.checkpoint_every or end == cfg.steps):
+            if checkpoint is not None and (end - last_saved >= cfg.checkpoint_every or end in (cfg.steps, stop_at)):
                 save_checkpoint(checkpoint, state)
                 last_saved = end
     finally:

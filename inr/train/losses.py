@@ -14,10 +14,10 @@ import jax.numpy as jnp
 
 def sample_batch(data: dict, key, batch_size: int) -> dict:
     """A random minibatch (with replacement) of every array in ``data``;
-    ``batch_size <= 0`` keeps the full signal."""
-    if batch_size <= 0:
-        return data
+    ``batch_size <= 0`` or at least the signal's size keeps the full signal."""
     n = jax.tree_util.tree_leaves(data)[0].shape[0]
+    if batch_size <= 0 or batch_size >= n:
+        return data
     idx = jax.random.randint(key, (batch_size,), 0, n)
     return jax.tree_util.tree_map(lambda a: a[idx], data)
 

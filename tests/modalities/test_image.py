@@ -60,10 +60,16 @@ def test_too_small_and_missing(tmp_path):
         load_image(tmp_path / "nope.png")
 
 
-def test_area_resize_is_block_mean():
-    a = np.arange(16, dtype=np.float32).reshape(4, 4, 1)
-    np.testing.assert_allclose(resize(a, (2, 2))[..., 0], [[2.5, 4.5], [10.5, 12.5]])
-    assert resize(a, (3, 5)).shape == (3, 5, 1)
+def test_resize_is_antialiased_bilinear():
+    # Halving: each output pixel is a (1, 3, 3, 1)/8 triangle over 4 source pixels.
+    a = np.zeros((8, 8, 1), np.float32)
+    a[:, 3] = 1.0
+    row = resize(a, (4, 4))[0, :, 0]
+    np.testing.assert_allclose(row, [0, 3 / 8, 1 / 8, 0], atol=1e-6)
+    const = np.full((9, 7, 3), 0.3, np.float32)
+    out = resize(const, (4, 11))
+    assert out.shape == (4, 11, 3)
+    np.testing.assert_allclose(out, 0.3, atol=1e-6)
 
 
 def test_even_split_and_normalisation(small_image):
