@@ -17,8 +17,9 @@ from inr.nn.mlp import apply_mlp, init_mlp, layer_scales
 @dataclass(frozen=True)
 class Field:
     """A built field model. Parameters live outside it, in a pytree
-    ``{"mlp": [{"W", "b"}, ...]}``; fixed buffers (random encoding matrices)
-    are held here and saved with the field."""
+    ``{"mlp": [{"W", "b"}, ...]}`` (plus ``"encoding"`` for trained encodings
+    such as hash grids); fixed buffers (random encoding matrices) are held
+    here and saved with the field."""
 
     model: ModelConfig
     in_dim: int
@@ -35,13 +36,17 @@ class Field:
         return layer_scales(self.model.hidden_layers, self.model.omega0, self.model.first_omega0)
 
     def init(self, key) -> dict:
-        return {"mlp": init_mlp(key, self.widths, self.model.init, self.scales)}
+        mlp_key, enc_key = jax.random.split(key)
+        params = {"mlp": init_mlp(mlp_key, self.widths, self.model.init, self.scales, self.model.first_bias)}
+        if self.encoding.init is not None:
+            params["encoding"] = self.encoding.init(enc_key)
+        return params
 
     def apply(self, params: dict, coords):
         """Evaluate at ``coords`` of shape ``(..., in_dim)`` -> ``(..., out_dim)``."""
         coords = jnp.asarray(coords, jnp.float32)
         lead = coords.shape[:-1]
-        x = self.encoding(coords.reshape(-1, self.in_dim))
+        x = self.encoding(coords.reshape(-1, self.in_dim), params.get("encoding"))
         y = apply_mlp(
             params["mlp"], x,
             ACTIVATIONS.get(self.model.activation),

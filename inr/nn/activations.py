@@ -5,6 +5,7 @@ width parameter (omega0 for sines); activations without one ignore it.
 """
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from inr.nn import fastmath
@@ -28,6 +29,36 @@ def sine(z, scale):
 def sine_exact(z, scale):
     """SIREN with XLA's own sine (reference for the fast kernel)."""
     return jnp.sin(scale * z)
+
+
+@ACTIVATIONS.register("finer")
+def finer(z, scale):
+    """FINER (Liu et al. 2024): sin(omega0 (|z| + 1) z); the variable-frequency
+    factor (|z| + 1) is not differentiated through, as in the paper."""
+    return fastmath.sin(scale * jax.lax.stop_gradient(jnp.abs(z) + 1.0) * z)
+
+
+@ACTIVATIONS.register("spder")
+def spder(z, scale):
+    """SPDER (Shah & Sitawarin 2023): sin(u) sqrt(|u|), u = omega0 z.
+
+    A 1e-30 floor under the root keeps the gradient finite at u = 0, where
+    sin(u)/sqrt(|u|) -> 0 anyway."""
+    u = scale * z
+    return fastmath.sin(u) * jnp.sqrt(jnp.abs(u) + 1e-30)
+
+
+@ACTIVATIONS.register("spder_atan")
+def spder_atan(z, scale):
+    """SPDER's audio activation: sin(u) arctan(u), u = omega0 z."""
+    u = scale * z
+    return fastmath.sin(u) * jnp.arctan(u)
+
+
+@ACTIVATIONS.register("gauss")
+def gauss(z, scale):
+    """Gaussian activation (Ramasinghe & Lucey 2022): exp(-(s z)^2)."""
+    return jnp.exp(-((scale * z) ** 2))
 
 
 OUTPUT_ACTIVATIONS: Registry = Registry("output activation")

@@ -31,16 +31,35 @@ class EncodingConfig:
     """gauss_rff: std of the frequencies, in cycles per unit of the [0, 1] domain."""
     seed: int = 0
     """seed of the fixed random matrices (shared by all fields using this spec)."""
+    n_centers: int = 500
+    """rbf: Gaussian centres per axis, evenly spaced on [0, 1] (sigma is their width)."""
+    levels: int = 16
+    """hash: number of resolution levels L."""
+    features_per_level: int = 2
+    """hash: features F stored per grid vertex."""
+    log2_table_size: int = 19
+    """hash: each level holds at most T = 2^this vertices (hashed beyond that)."""
+    base_resolution: int = 16
+    """hash: coarsest resolution N_min."""
+    max_resolution: int = 512
+    """hash: finest resolution; levels grow geometrically, N_l = floor(N_min b^l)."""
 
 
 @dataclass(frozen=True)
 class Encoding:
+    """``fn(buffers, params, x)`` maps ``(N, d)`` coordinates to ``(N, out_dim)``.
+
+    ``buffers`` are fixed arrays saved with the field; ``init(key)`` returns
+    trained parameters (``None`` for encodings that have none).
+    """
+
     out_dim: int
     fn: Callable
     buffers: dict = field(default_factory=dict)
+    init: Callable | None = None
 
-    def __call__(self, x):
-        return self.fn(self.buffers, x)
+    def __call__(self, x, params=None):
+        return self.fn(self.buffers, params, x)
 
 
 ENCODINGS: Registry = Registry("encoding")
@@ -48,7 +67,7 @@ ENCODINGS: Registry = Registry("encoding")
 
 @ENCODINGS.register("identity")
 def identity(cfg: EncodingConfig, in_dim: int) -> Encoding:
-    return Encoding(in_dim, lambda buffers, x: x)
+    return Encoding(in_dim, lambda buffers, params, x: x)
 
 
 @ENCODINGS.register("nerf")
@@ -56,7 +75,7 @@ def nerf(cfg: EncodingConfig, in_dim: int) -> Encoding:
     """gamma(x) = [x, sin(2^k pi x), cos(2^k pi x)]_{k<L} on [-1, 1] coordinates."""
     freqs = jnp.pi * 2.0 ** jnp.arange(cfg.n_freqs, dtype=jnp.float32)
 
-    def fn(buffers, x):
+    def fn(buffers, params, x):
         xf = (x[..., :, None] * freqs).reshape(*x.shape[:-1], -1)
         parts = [jnp.sin(xf), jnp.cos(xf)]
         return jnp.concatenate(([x] if cfg.include_input else []) + parts, axis=-1)
@@ -74,12 +93,32 @@ def gauss_rff(cfg: EncodingConfig, in_dim: int) -> Encoding:
     key = jax.random.PRNGKey(cfg.seed)
     b = cfg.sigma * jax.random.normal(key, (cfg.n_features, in_dim), jnp.float32)
 
-    def fn(buffers, x):
+    def fn(buffers, params, x):
         proj = 2.0 * jnp.pi * ((x + 1.0) * 0.5) @ buffers["B"].T
         return jnp.concatenate([jnp.sin(proj), jnp.cos(proj)], axis=-1)
 
     return Encoding(2 * cfg.n_features, fn, {"B": b})
 
 
+@ENCODINGS.register("rbf")
+def rbf(cfg: EncodingConfig, in_dim: int) -> Encoding:
+    """Gaussian RBF positional encoding (Zheng et al. 2021): per axis,
+    exp(-(v - c_i)^2 / (2 sigma^2)) over n evenly spaced centres on [0, 1]
+    (v = (x + 1) / 2), each axis' block normalised to unit L2 norm."""
+    centers = jnp.linspace(0.0, 1.0, cfg.n_centers, dtype=jnp.float32)
+
+    def fn(buffers, params, x):
+        v = (x[..., :, None] + 1.0) * 0.5
+        feats = jnp.exp(-((v - centers) ** 2) / (2.0 * cfg.sigma**2))
+        feats = feats / jnp.maximum(jnp.linalg.norm(feats, axis=-1, keepdims=True), 1e-12)
+        return feats.reshape(*x.shape[:-1], -1)
+
+    return Encoding(in_dim * cfg.n_centers, fn)
+
+
 def build_encoding(cfg: EncodingConfig, in_dim: int) -> Encoding:
     return ENCODINGS.get(cfg.name)(cfg, in_dim)
+
+
+# Encodings defined in their own modules register themselves on import.
+from inr.nn import hashgrid as _hashgrid  # noqa: E402,F401

@@ -17,7 +17,9 @@ def layer_scales(n_layers: int, omega0: float, first_omega0: float) -> list[floa
     return [first_omega0 if i == 0 else omega0 for i in range(n_layers)]
 
 
-def init_mlp(key, widths: Sequence[int], init: str, scales: Sequence[float]) -> list[dict]:
+def init_mlp(key, widths: Sequence[int], init: str, scales: Sequence[float], first_bias: float = 0.0) -> list[dict]:
+    """Layers for ``widths`` (input, hidden..., output). ``first_bias > 0``
+    draws the first layer's biases from U(-first_bias, first_bias) (FINER)."""
     init_fn = INITIALIZERS.get(init)
     n_layers = len(widths) - 1
     keys = jax.random.split(key, n_layers)
@@ -25,6 +27,8 @@ def init_mlp(key, widths: Sequence[int], init: str, scales: Sequence[float]) -> 
     for i in range(n_layers):
         ctx = LayerContext(index=i, n_layers=n_layers, omega0=scales[min(i, len(scales) - 1)])
         w, b = init_fn(keys[i], widths[i], widths[i + 1], ctx)
+        if i == 0 and first_bias > 0:
+            b = jax.random.uniform(jax.random.fold_in(keys[i], 1), b.shape, b.dtype, -first_bias, first_bias)
         layers.append({"W": w, "b": b})
     return layers
 

@@ -12,6 +12,12 @@ class TrainConfig:
     optimizer: str = "adam"
     """adam | adamw | sgd"""
     lr: float = 5e-4
+    b1: float = 0.9
+    """Adam beta1"""
+    b2: float = 0.999
+    """Adam beta2 (Instant-NGP uses 0.99)"""
+    eps: float = 1e-8
+    """Adam epsilon (Instant-NGP uses 1e-15)"""
     schedule: str = "cosine"
     """constant | cosine | exponential | step"""
     decay_rate: float = 0.1

@@ -32,8 +32,9 @@ def _step(cfg: TrainConfig):
 
 
 OPTIMIZERS: Registry = Registry("optimizer")
-OPTIMIZERS.register("adam", lambda lr, cfg: optax.adam(lr))
-OPTIMIZERS.register("adamw", lambda lr, cfg: optax.adamw(lr, weight_decay=cfg.weight_decay))
+OPTIMIZERS.register("adam", lambda lr, cfg: optax.adam(lr, b1=cfg.b1, b2=cfg.b2, eps=cfg.eps))
+OPTIMIZERS.register("adamw", lambda lr, cfg: optax.adamw(lr, b1=cfg.b1, b2=cfg.b2, eps=cfg.eps,
+                                                         weight_decay=cfg.weight_decay))
 OPTIMIZERS.register("sgd", lambda lr, cfg: optax.sgd(lr, momentum=0.9))
 
 

@@ -1,0 +1,72 @@
+"""Multiresolution hash encoding (Mueller et al. 2022, Instant-NGP).
+
+Level l has resolution N_l = floor(N_min * b^l), b = (N_max / N_min)^(1/(L-1)).
+Its vertices index a table of min(T, (N_l + 1)^d) rows of F features: densely
+when the grid fits, else by the spatial hash (XOR_i c_i pi_i) mod T. A point's
+features are the d-linear interpolation of its cell's 2^d corners; the levels'
+features are concatenated.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from inr.nn.encodings import ENCODINGS, Encoding, EncodingConfig
+
+PRIMES = (1, 2654435761, 805459861, 3674653429)
+
+
+def level_resolutions(cfg: EncodingConfig) -> list[int]:
+    if cfg.levels == 1:
+        return [cfg.base_resolution]
+    growth = math.exp((math.log(cfg.max_resolution) - math.log(cfg.base_resolution)) / (cfg.levels - 1))
+    return [int(math.floor(cfg.base_resolution * growth**lvl)) for lvl in range(cfg.levels)]
+
+
+def table_sizes(cfg: EncodingConfig, in_dim: int) -> list[int]:
+    cap = 2**cfg.log2_table_size
+    return [min(cap, (n + 1) ** in_dim) for n in level_resolutions(cfg)]
+
+
+def vertex_index(corner, res: int, size: int, in_dim: int):
+    """Table row of integer vertex coordinates ``corner`` (..., d) at one level."""
+    if (res + 1) ** in_dim <= size:
+        strides = jnp.asarray([(res + 1) ** i for i in range(in_dim)], jnp.uint32)
+        return jnp.sum(corner.astype(jnp.uint32) * strides, axis=-1)
+    h = jnp.zeros(corner.shape[:-1], jnp.uint32)
+    for i in range(in_dim):
+        h = h ^ (corner[..., i].astype(jnp.uint32) * jnp.uint32(PRIMES[i]))
+    return h % jnp.uint32(size)
+
+
+@ENCODINGS.register("hash")
+def hash_grid(cfg: EncodingConfig, in_dim: int) -> Encoding:
+    resolutions = level_resolutions(cfg)
+    sizes = table_sizes(cfg, in_dim)
+    corners = np.array(list(itertools.product((0, 1), repeat=in_dim)), np.int32)  # (2^d, d)
+
+    def init(key):
+        keys = jax.random.split(key, cfg.levels)
+        return {"tables": [
+            jax.random.uniform(k, (size, cfg.features_per_level), jnp.float32, -1e-4, 1e-4)
+            for k, size in zip(keys, sizes)
+        ]}
+
+    def fn(buffers, params, x):
+        v = jnp.clip((x + 1.0) * 0.5, 0.0, 1.0)
+        out = []
+        for table, res, size in zip(params["tables"], resolutions, sizes):
+            pos = v * res
+            base = jnp.minimum(jnp.floor(pos), res - 1)
+            frac = pos - base
+            idx = base.astype(jnp.int32)[..., None, :] + corners  # (N, 2^d, d)
+            w = jnp.prod(jnp.where(corners == 1, frac[..., None, :], 1.0 - frac[..., None, :]), axis=-1)
+            rows = vertex_index(idx, res, size, in_dim)
+            out.append(jnp.sum(table[rows] * w[..., None], axis=-2))
+        return jnp.concatenate(out, axis=-1)
+
+    return Encoding(cfg.levels * cfg.features_per_level, fn, init=init)

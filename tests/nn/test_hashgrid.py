@@ -1,0 +1,71 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from inr.nn.encodings import EncodingConfig, build_encoding
+from inr.nn.hashgrid import level_resolutions, table_sizes, vertex_index
+
+
+def cfg(**kw):
+    base = dict(name="hash", levels=6, features_per_level=2, log2_table_size=10, base_resolution=4,
+                max_resolution=128)
+    return EncodingConfig(**{**base, **kw})
+
+
+def test_resolutions_grow_geometrically():
+    res = level_resolutions(cfg())
+    assert res[0] == 4 and res[-1] in (127, 128)
+    assert all(b > a for a, b in zip(res, res[1:]))
+
+
+def test_tables_bounded_by_T_and_dense_when_they_fit():
+    c = cfg()
+    sizes = table_sizes(c, 2)
+    assert max(sizes) == 2**10
+    assert sizes[0] == (4 + 1) ** 2  # the coarsest grid fits: stored densely
+    enc = build_encoding(c, 2)
+    params = enc.init(jax.random.PRNGKey(0))
+    assert [t.shape for t in params["tables"]] == [(s, 2) for s in sizes]
+    assert enc.out_dim == 12
+
+
+def test_dense_levels_index_each_vertex_once():
+    res, size = 4, 25
+    verts = jnp.stack(jnp.meshgrid(jnp.arange(5), jnp.arange(5), indexing="ij"), -1).reshape(-1, 2)
+    rows = np.asarray(vertex_index(verts, res, size, 2))
+    assert sorted(rows.tolist()) == list(range(25))
+
+
+def test_hashed_rows_stay_in_table():
+    verts = jax.random.randint(jax.random.PRNGKey(1), (1000, 3), 0, 1000)
+    rows = np.asarray(vertex_index(verts, 999, 2**10, 3))
+    assert rows.min() >= 0 and rows.max() < 2**10
+
+
+def test_continuous_across_cell_borders():
+    enc = build_encoding(cfg(), 2)
+    params = enc.init(jax.random.PRNGKey(0))
+    params = jax.tree_util.tree_map(lambda t: t * 1e4, params)  # features of order 1
+    # a border of every level's grid is crossed along this line
+    x = jnp.stack([jnp.linspace(-0.9, 0.9, 20001), jnp.full(20001, 0.123)], -1)
+    y = np.asarray(enc(x, params))
+    jumps = np.abs(np.diff(y, axis=0)).max()
+    assert jumps < 0.05, jumps
+
+
+def test_interpolates_vertex_values_exactly():
+    enc = build_encoding(cfg(levels=1, base_resolution=4, max_resolution=4, log2_table_size=10), 2)
+    params = enc.init(jax.random.PRNGKey(0))
+    table = params["tables"][0]
+    # vertex (i, j) sits at v = (i/4, j/4), i.e. x = 2 v - 1
+    x = jnp.array([[2 * 1 / 4 - 1, 2 * 3 / 4 - 1]])
+    np.testing.assert_allclose(enc(x, params)[0], table[1 + 3 * 5], rtol=1e-5)
+
+
+def test_rbf_encoding_shape_and_norm():
+    enc = build_encoding(EncodingConfig(name="rbf", n_centers=50, sigma=0.07), 2)
+    y = np.asarray(enc(jnp.array([[0.0, 0.5], [-1.0, 1.0]])))
+    assert y.shape == (2, 100)
+    np.testing.assert_allclose(np.linalg.norm(y[:, :50], axis=1), 1.0, rtol=1e-5)
+    # the strongest centre of x = 0 (v = 0.5) is the middle one
+    assert abs(np.argmax(y[0, :50]) - 24.5) <= 0.5
