@@ -21,6 +21,11 @@ def _coerce(value, tp, where: str):
         return _coerce(value, args[0], where)
     if dataclasses.is_dataclass(tp):
         return from_dict(tp, value, where)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise InrError(f"{where}: expected a mapping, got {value!r}")
+        key_tp, val_tp = typing.get_args(tp)
+        return {_coerce(k, key_tp, f"{where} key"): _coerce(v, val_tp, f"{where}.{k}") for k, v in value.items()}
     if origin is list:
         if not isinstance(value, (list, tuple)):
             raise InrError(f"{where}: expected a list, got {value!r}")
@@ -45,8 +50,12 @@ def _coerce(value, tp, where: str):
     return value
 
 
-def from_dict(cls, data, where: str = "config"):
-    """Build dataclass ``cls`` from a dict, rejecting unknown keys."""
+def from_dict(cls, data, where: str = "config", base=None):
+    """Build dataclass ``cls`` from a dict, rejecting unknown keys.
+
+    Keys not given keep their defaults: those of ``base`` (an instance) when
+    given, else the class's; a partial nested section overrides only the keys
+    it names."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -56,8 +65,15 @@ def from_dict(cls, data, where: str = "config"):
     unknown = sorted(set(data) - set(names))
     if unknown:
         raise InrError(f"{where}: unknown key {unknown[0]!r}; valid: {', '.join(names)}")
-    kwargs = {k: _coerce(v, hints[k], f"{where}.{k}") for k, v in data.items()}
-    return cls(**kwargs)
+    obj = base if base is not None else cls()
+    kwargs = {}
+    for k, v in data.items():
+        current = getattr(obj, k)
+        if dataclasses.is_dataclass(current) and isinstance(v, dict):
+            kwargs[k] = from_dict(type(current), v, f"{where}.{k}", base=current)
+        else:
+            kwargs[k] = _coerce(v, hints[k], f"{where}.{k}")
+    return dataclasses.replace(obj, **kwargs)
 
 
 def to_dict(obj) -> dict:

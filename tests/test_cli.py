@@ -53,7 +53,7 @@ def test_fit_writes_all_outputs(fitted):
     assert iio.imread(run / "reconstruction.png").shape == (12, 16, 3)
     assert not [p for p in run.iterdir() if ".tmp" in p.name]
     meta = json.loads((run / "field.json").read_text())
-    assert meta["normalisation"] == {"scale": 2.0, "offset": -1.0} and meta["format_version"] == 1
+    assert meta["normalisation"] == {"scale": 1.0, "offset": 0.0} and meta["format_version"] == 1
 
 
 def test_render_any_size_and_info(fitted, tmp_path):
@@ -68,7 +68,7 @@ def test_render_any_size_and_info(fitted, tmp_path):
     info = inr("info", run)
     assert info.returncode == 0, info.stderr
     desc = json.loads(info.stdout)
-    assert desc["param_count"] > 0 and desc["metrics"]["steps"] == 20 and desc["model"]["activation"] == "sine"
+    assert desc["param_count"] > 0 and desc["metrics"]["steps"] == 20 and desc["model"]["activation"] == "relu"
 
 
 def test_resume_continues_to_more_steps(fitted, tmp_path):

@@ -69,3 +69,10 @@ def test_registry_unknown_lists_names():
         reg.get("c")
     with pytest.raises(ValueError):
         reg.register("a", 3)
+
+
+def test_partial_section_keeps_the_fields_own_defaults():
+    # ModelConfig's default encoding is a hash grid; naming one key keeps it.
+    cfg = load(sets=["model.encoding.levels=3"])
+    assert cfg.model.encoding.name == RunConfig().model.encoding.name
+    assert cfg.model.encoding.levels == 3

@@ -12,19 +12,21 @@ from inr.nn.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from inr.nn.encodings import Encoding, build_encoding
 from inr.nn.initializers import INITIALIZERS
 from inr.nn.mlp import apply_mlp, init_mlp, layer_scales
+from inr.nn.modulation import MODULATIONS, Modulation
 
 
 @dataclass(frozen=True)
 class Field:
     """A built field model. Parameters live outside it, in a pytree
     ``{"mlp": [{"W", "b"}, ...]}`` (plus ``"encoding"`` for trained encodings
-    such as hash grids); fixed buffers (random encoding matrices) are held
+    such as hash grids and ``"modulation"`` for CAM's grids); fixed buffers (random encoding matrices) are held
     here and saved with the field."""
 
     model: ModelConfig
     in_dim: int
     out_dim: int
     encoding: Encoding
+    modulation: Modulation
 
     @property
     def widths(self) -> list[int]:
@@ -36,22 +38,26 @@ class Field:
         return layer_scales(self.model.hidden_layers, self.model.omega0, self.model.first_omega0)
 
     def init(self, key) -> dict:
-        mlp_key, enc_key = jax.random.split(key)
+        mlp_key, enc_key, mod_key = jax.random.split(key, 3)
         params = {"mlp": init_mlp(mlp_key, self.widths, self.model.init, self.scales, self.model.first_bias)}
         if self.encoding.init is not None:
             params["encoding"] = self.encoding.init(enc_key)
+        if self.modulation.init is not None:
+            params["modulation"] = self.modulation.init(mod_key)
         return params
 
     def apply(self, params: dict, coords):
         """Evaluate at ``coords`` of shape ``(..., in_dim)`` -> ``(..., out_dim)``."""
         coords = jnp.asarray(coords, jnp.float32)
         lead = coords.shape[:-1]
-        x = self.encoding(coords.reshape(-1, self.in_dim), params.get("encoding"))
+        flat = coords.reshape(-1, self.in_dim)
+        x = self.encoding(flat, params.get("encoding"))
         y = apply_mlp(
             params["mlp"], x,
             ACTIVATIONS.get(self.model.activation),
             self.scales,
             OUTPUT_ACTIVATIONS.get(self.model.output_activation),
+            self.modulation.make(params.get("modulation"), flat),
         )
         return y.reshape(*lead, self.out_dim)
 
@@ -70,4 +76,5 @@ def build_field(model: ModelConfig, in_dim: int, out_dim: int) -> Field:
             f"model.hidden_layers and model.hidden_width must be >= 1 "
             f"(got {model.hidden_layers}, {model.hidden_width})"
         )
-    return Field(model, in_dim, out_dim, build_encoding(model.encoding, in_dim))
+    modulation = MODULATIONS.get(model.modulation)(model.hidden_layers, in_dim, model.modulation_resolution)
+    return Field(model, in_dim, out_dim, build_encoding(model.encoding, in_dim), modulation)

@@ -45,7 +45,7 @@ def _even(shape):
 class ImageDataConfig:
     resize: Optional[list[int]] = None
     """[height, width] to resize the image to before fitting (antialiased bilinear)"""
-    normalize: str = "symmetric"
+    normalize: str = "unit"
     """targets: unit = [0, 1]; symmetric = [-1, 1] (SIREN)"""
     split: str = "all"
     """pixels to train on: all | even (every other pixel; the rest are a test set)"""

@@ -33,9 +33,13 @@ def init_mlp(key, widths: Sequence[int], init: str, scales: Sequence[float], fir
     return layers
 
 
-def apply_mlp(layers: list[dict], x, act: Callable, scales: Sequence[float], out_act: Callable):
-    """Hidden layers ``act(x W + b, scale_i)``, then a linear layer and ``out_act``."""
-    for layer, scale in zip(layers[:-1], scales):
-        x = act(x @ layer["W"] + layer["b"], scale)
+def apply_mlp(layers: list[dict], x, act: Callable, scales: Sequence[float], out_act: Callable,
+              modulate: Callable | None = None):
+    """Hidden layers ``act(x W + b, scale_i)``, then a linear layer and ``out_act``.
+
+    ``modulate(i, h)``, if given, transforms hidden layer i's pre-activation."""
+    for i, (layer, scale) in enumerate(zip(layers[:-1], scales)):
+        h = x @ layer["W"] + layer["b"]
+        x = act(modulate(i, h) if modulate is not None else h, scale)
     last = layers[-1]
     return out_act(x @ last["W"] + last["b"])

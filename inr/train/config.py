@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 class TrainConfig:
     """Optimisation of one field (or of a stack of fields in lock-step)."""
 
-    steps: int = 1000
+    steps: int = 300
     optimizer: str = "adam"
     """adam | adamw | sgd"""
-    lr: float = 5e-4
+    lr: float = 1e-2
     b1: float = 0.9
     """Adam beta1"""
     b2: float = 0.999
@@ -24,11 +24,13 @@ class TrainConfig:
     """exponential/cosine: final lr factor; step: factor applied at each boundary"""
     boundaries: list[float] = field(default_factory=lambda: [0.5, 0.75])
     """step schedule: fractions of training at which lr is multiplied by decay_rate"""
+    lr_multipliers: dict[str, float] = field(default_factory=dict)
+    """per top-level params entry (encoding, modulation, mlp): lr factor, e.g. {modulation: 10} (CAM)"""
     weight_decay: float = 0.0
-    batch_size: int = 16384
+    batch_size: int = 0
     """random samples per step; 0 (or at least the signal's size) = the full signal every step"""
     steps_per_call: int = 50
     """steps fused into one jitted call (lax.scan); also the logging interval"""
-    checkpoint_every: int = 200
+    checkpoint_every: int = 100
     grad_clip: float = 0.0
     """clip gradients to this global norm; 0 = off"""

@@ -1,6 +1,7 @@
 """optax optimizers and learning-rate schedules, chosen by name."""
 from __future__ import annotations
 
+import jax
 import optax
 
 from inr.errors import InrError
@@ -42,10 +43,31 @@ def make_schedule(cfg: TrainConfig):
     return SCHEDULES.get(cfg.schedule)(cfg)
 
 
+def _scaled(schedule, factor: float):
+    return lambda step: factor * schedule(step)
+
+
+def _group_labels(multipliers: dict):
+    """Label every leaf by its top-level params key when that key has a multiplier."""
+
+    def labels(params):
+        return {k: jax.tree_util.tree_map(lambda _: k if k in multipliers else "default", v)
+                for k, v in params.items()}
+
+    return labels
+
+
 def make_optimizer(cfg: TrainConfig) -> optax.GradientTransformation:
     if cfg.lr <= 0 or cfg.steps < 1:
         raise InrError(f"train.lr must be > 0 and train.steps >= 1 (got {cfg.lr}, {cfg.steps})")
-    opt = OPTIMIZERS.get(cfg.optimizer)(make_schedule(cfg), cfg)
+    build = OPTIMIZERS.get(cfg.optimizer)
+    schedule = make_schedule(cfg)
+    if cfg.lr_multipliers:
+        groups = {"default": build(schedule, cfg)}
+        groups.update({k: build(_scaled(schedule, f), cfg) for k, f in cfg.lr_multipliers.items()})
+        opt = optax.multi_transform(groups, _group_labels(cfg.lr_multipliers))
+    else:
+        opt = build(schedule, cfg)
     if cfg.grad_clip > 0:
         opt = optax.chain(optax.clip_by_global_norm(cfg.grad_clip), opt)
     return opt

@@ -71,3 +71,20 @@ def test_saved_field_renders_back_identically(tmp_path):
     assert meta["layout"] == layout(params) and meta["in_dim"] == 2 and meta["out_dim"] == 3
     x = jax.random.uniform(jax.random.PRNGKey(2), (100, 2), minval=-1, maxval=1)
     assert np.array_equal(np.asarray(field.apply(params, x)), np.asarray(field2.apply(params2, x)))
+
+
+def test_fields_with_trained_encodings_and_modulation_round_trip(tmp_path):
+    model = ModelConfig(hidden_width=8, hidden_layers=2, modulation="cam", modulation_resolution=4,
+                        encoding=EncodingConfig(name="hash", levels=3, log2_table_size=8, base_resolution=4,
+                                                max_resolution=32))
+    field = build_field(model, 2, 1)
+    params = field.init(jax.random.PRNGKey(3))
+    names = [e["name"] for e in layout(params)]
+    assert names[:3] == ["encoding.tables.0", "encoding.tables.1", "encoding.tables.2"]
+    assert [n for n in names if n.startswith("mlp.")] == [f"mlp.{i}.{k}" for i in range(3) for k in "Wb"]
+    assert "modulation.gamma" in names and "modulation.beta" in names
+    assert [w.shape for w, _ in mlp_layers(params)] == [(6, 8), (8, 8), (8, 1)]
+    save_field(tmp_path, field, params, {})
+    field2, params2, _ = load_field(tmp_path)
+    x = jax.random.uniform(jax.random.PRNGKey(2), (64, 2), minval=-1, maxval=1)
+    assert np.array_equal(np.asarray(field.apply(params, x)), np.asarray(field2.apply(params2, x)))

@@ -46,5 +46,5 @@ def test_gauss_rff():
 
 
 def test_unknown_encoding():
-    with pytest.raises(InrError, match="unknown encoding 'fourier'; valid: gauss_rff, identity, nerf"):
+    with pytest.raises(InrError, match="unknown encoding 'fourier'; valid: gauss_rff, hash, identity, nerf, rbf"):
         build_encoding(EncodingConfig(name="fourier"), 2)

@@ -49,3 +49,14 @@ def test_deterministic(name):
     a = draw(name, 8, 8, 2)
     b = draw(name, 8, 8, 2)
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_first_bias_range_finer():
+    from inr.nn.mlp import init_mlp
+
+    layers = init_mlp(jax.random.PRNGKey(0), [2, 512, 512, 1], "siren", [30.0, 30.0], first_bias=20.0)
+    b0 = np.asarray(layers[0]["b"])
+    assert np.abs(b0).max() <= 20.0 and np.abs(b0).max() > 19.0
+    np.testing.assert_allclose(b0.std(), 20 / np.sqrt(3), rtol=0.1)
+    plain = init_mlp(jax.random.PRNGKey(0), [2, 512, 512, 1], "siren", [30.0, 30.0])
+    assert np.array_equal(layers[1]["W"], plain[1]["W"]) and np.array_equal(layers[1]["b"], plain[1]["b"])

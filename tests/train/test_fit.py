@@ -7,6 +7,7 @@ import pytest
 from inr.errors import DivergedError, InrError
 from inr.fields.model import build_field
 from inr.fields.spec import ModelConfig
+from inr.nn.encodings import EncodingConfig
 from inr.train.checkpoint import FitState, load_checkpoint
 from inr.train.config import TrainConfig
 from inr.train.fit import fit
@@ -15,7 +16,9 @@ from inr.train.optim import SCHEDULES, make_optimizer, make_schedule
 
 
 def problem(seed=0, **train):
-    field = build_field(ModelConfig(hidden_width=16, hidden_layers=2), 1, 1)
+    model = ModelConfig(encoding=EncodingConfig(name="identity"), activation="sine", init="siren",
+                        output_activation="identity", hidden_width=16, hidden_layers=2)
+    field = build_field(model, 1, 1)
     x = jnp.linspace(-1, 1, 64)[:, None]
     data = {"coords": x, "targets": jnp.sin(4 * x)}
     cfg = TrainConfig(**{"steps": 30, "steps_per_call": 7, "lr": 3e-3, "checkpoint_every": 7, **train})
@@ -99,3 +102,13 @@ def test_grad_clip_is_applied():
     params = {"w": jnp.zeros(3)}
     updates, _ = opt.update({"w": jnp.array([30.0, 40.0, 0.0])}, opt.init(params), params)
     assert float(optax.tree.norm(updates)) == pytest.approx(1.0, rel=1e-5)
+
+
+def test_lr_multipliers_scale_one_group():
+    cfg = TrainConfig(optimizer="sgd", lr=0.1, schedule="constant", lr_multipliers={"modulation": 10.0})
+    opt = make_optimizer(cfg)
+    params = {"mlp": [{"W": jnp.zeros(2), "b": jnp.zeros(1)}], "modulation": {"gamma": jnp.zeros(2)}}
+    grads = jax.tree_util.tree_map(jnp.ones_like, params)
+    updates, _ = opt.update(grads, opt.init(params), params)
+    np.testing.assert_allclose(updates["mlp"][0]["W"], -0.1)
+    np.testing.assert_allclose(updates["modulation"]["gamma"], -1.0)
