@@ -61,3 +61,15 @@ def markdown_table(header: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def report_header(title: str, argv: list[str]) -> str:
+    """Title, machine and the exact command, so every results file says how it was made."""
+    command = f"python scripts/{title}.py " + " ".join(argv)
+    return f"# {title}\n\nMachine: {machine()}\n\nCommand: `{command.strip()}`\n"
+
+
+def write_report(path: Path, sections: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(sections))
+    print(f"wrote {path}")

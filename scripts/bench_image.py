@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bench_common import RESULTS, machine, markdown_table, matmul_gflops  # noqa: E402
+from _bench_common import RESULTS, markdown_table, matmul_gflops, report_header, write_report  # noqa: E402
 
 from inr.config import load_run_config  # noqa: E402
 from inr.modalities.image_io import resize, write_image  # noqa: E402
@@ -55,6 +55,11 @@ def part_siren(workdir: Path, steps: int) -> str:
         *[at.get(s, float("nan")) for s in checkpoints],
         m["psnr"], m["ssim"], m["seconds_per_step"], flops / m["seconds_per_step"] / 1e9,
     ]]
+    # XLA's own sine on the same step, timed over a few steps only
+    exact = run([cfg], ["train.steps=30", "train.steps_per_call=10", "model.activation=sine_exact"],
+                ROOT / "assets/cameraman.png", workdir, "siren_exact")
+    rows.append(["inr (JAX, XLA sin), 30 steps timed", *["" for _ in checkpoints], "", "",
+                 exact["seconds_per_step"], flops / exact["seconds_per_step"] / 1e9])
     header = ["model", *[f"PSNR@{s}" for s in checkpoints], "final PSNR (clipped)", "SSIM", "s/step (median)", "GFLOP/s"]
     return (
         "## 1. SIREN, the paper's Colab protocol (cameraman 256², 2-256x4-1, Adam 1e-4, full batch)\n\n"
@@ -129,7 +134,7 @@ def main() -> None:
     p.add_argument("--images", nargs="+", default=NATURAL)
     p.add_argument("--out", type=Path, default=RESULTS / "bench_image.md")
     args = p.parse_args()
-    sections = [f"# bench_image\n\nMachine: {machine()}\n"]
+    sections = [report_header("bench_image", sys.argv[1:])]
     with tempfile.TemporaryDirectory() as tmp:
         if args.part in ("all", "siren"):
             sections.append(part_siren(Path(tmp), args.siren_steps))
@@ -137,9 +142,7 @@ def main() -> None:
         if args.part in ("all", "ffn"):
             sections.append(part_ffn(Path(tmp), args.size, args.steps, args.images))
             print(sections[-1], flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(sections))
-    print(f"wrote {args.out}")
+    write_report(args.out, sections)
 
 
 if __name__ == "__main__":

@@ -190,3 +190,15 @@ def test_killed_run_resumes_to_the_uninterrupted_result(fitted, tmp_path):
     assert inr("fit", "image", src, *args, "--out", full).returncode == 0
     a, b = load_file(str(killed / "field.safetensors")), load_file(str(full / "field.safetensors"))
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_divergence_stops_with_exit_3_and_keeps_a_checkpoint(fitted, tmp_path):
+    src, _ = fitted
+    run = tmp_path / "nan"
+    proc = inr("fit", "image", src, "--config", SMOKE, "--set", "train.lr=1e30", "--set", "model.encoding.name=identity",
+               "--set", "model.output_activation=identity", *FAST, "--out", run, "--quiet")
+    assert proc.returncode == 3, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "diverged" in lines[0] and "last good checkpoint" in lines[0]
+    assert checkpoint_step(run / "checkpoint.safetensors") == 0
+    assert not (run / "field.safetensors").exists()

@@ -32,5 +32,7 @@ class TrainConfig:
     steps_per_call: int = 50
     """steps fused into one jitted call (lax.scan); also the logging interval"""
     checkpoint_every: int = 100
+    max_seconds: float = 0.0
+    """stop after this much training wall time (compile included), at a chunk end; 0 = no limit"""
     grad_clip: float = 0.0
     """clip gradients to this global norm; 0 = off"""

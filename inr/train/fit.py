@@ -66,7 +66,8 @@ def fit(
 
     ``evaluate(params) -> {name: float}`` is logged after every chunk.
     ``stop_at`` ends this call early at that step (a chunk boundary), as an
-    interruption would; the schedule still spans ``cfg.steps``.
+    interruption would; the schedule still spans ``cfg.steps``. So does
+    ``cfg.max_seconds``, a wall-time budget.
     Raises :class:`DivergedError` on a non-finite loss, leaving the last good
     checkpoint on disk.
     """
@@ -77,6 +78,8 @@ def fit(
     bar = tqdm(total=cfg.steps, initial=state.step, disable=quiet, desc=desc, unit="step", dynamic_ncols=True)
     try:
         while state.step < min(cfg.steps, stop_at or cfg.steps):
+            if cfg.max_seconds > 0 and state.seconds >= cfg.max_seconds:
+                break
             end = _chunk_end(state.step, cfg)
             t0 = time.perf_counter()
             params, opt_state, losses, finite = chunk(
@@ -96,7 +99,9 @@ def fit(
             state = FitState(params, opt_state, end, state.seconds + dt, state.history + [record])
             bar.update(end - bar.n)
             bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k not in ("step", "seconds")})
-            if checkpoint is not None and (end - last_saved >= cfg.checkpoint_every or end in (cfg.steps, stop_at)):
+            out_of_time = 0 < cfg.max_seconds <= state.seconds
+            if checkpoint is not None and (end - last_saved >= cfg.checkpoint_every or end in (cfg.steps, stop_at)
+                                           or out_of_time):
                 save_checkpoint(checkpoint, state)
                 last_saved = end
     finally:

@@ -112,3 +112,8 @@ def test_lr_multipliers_scale_one_group():
     updates, _ = opt.update(grads, opt.init(params), params)
     np.testing.assert_allclose(updates["mlp"][0]["W"], -0.1)
     np.testing.assert_allclose(updates["modulation"]["gamma"], -1.0)
+
+
+def test_time_budget_stops_early_at_a_chunk_end():
+    out = run(steps=100000, steps_per_call=5, max_seconds=1e-9)
+    assert out.step == 5 and len(out.history) == 1

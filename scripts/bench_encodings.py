@@ -1,0 +1,153 @@
+"""Compare every image model: time to quality, regression and generalisation.
+
+    python scripts/bench_encodings.py                          # both parts
+    python scripts/bench_encodings.py --part speed --budget 60
+    python scripts/bench_encodings.py --part quality --size 256 --steps 300 --models ffn_gauss cam hash
+
+Part "speed": cameraman at 256², each model with its own config, training
+wall time (compile included, evaluation excluded) to reach 30/35/40 dB and
+PSNR after --budget seconds. Part "quality": natural images plus a rendered
+text image, regression (train on all pixels) and generalisation (train on
+every other pixel, test on the rest). Prints tables and writes
+scripts/results/bench_encodings.md and a PSNR-against-seconds plot.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bench_common import RESULTS, markdown_table, report_header, write_report  # noqa: E402
+from bench_image import NATURAL, natural_image  # noqa: E402
+
+from inr.config import load_run_config  # noqa: E402
+from inr.modalities.image_io import write_image  # noqa: E402
+from inr.runs import data_config_for, fit_run  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ["siren", "finer", "spder", "gauss", "ffn_pe", "ffn_gauss", "rbf", "cam", "hash"]
+THRESHOLDS = (30.0, 35.0, 40.0)
+
+
+def fit(model: str, image: Path, workdir: Path, sets: list[str]) -> dict:
+    files = [ROOT / "configs" / "image" / f"{model}.yaml"]
+    cfg = load_run_config(files, sets, {"modality": "image", "input": str(image)}, data_config_for)
+    out = workdir / f"{model}_{image.stem}"
+    metrics = fit_run(cfg, out, overwrite=True, quiet=True)
+    metrics["history"] = json.loads((out / "history.json").read_text())
+    return metrics
+
+
+def text_image(size: int, workdir: Path) -> Path:
+    """Black text on white, like FFN's text set, rendered with matplotlib's font."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(size / 100, size / 100), dpi=100)
+    words = ["Neural fields", "fit signals", "in JAX: 0123", "sin cos exp", "hash grid"]
+    for i, w in enumerate(words):
+        fig.text(0.05, 0.85 - i * 0.18, w, fontsize=size / 14, family="DejaVu Sans")
+    fig.canvas.draw()
+    rgba = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(np.float32) / 255.0
+    plt.close(fig)
+    path = workdir / f"text_{size}.png"
+    write_image(path, rgba)
+    return path
+
+
+def part_speed(workdir: Path, models: list[str], budget: float) -> tuple[str, dict]:
+    from PIL import Image
+
+    cam = workdir / "cameraman_256.png"
+    Image.open(ROOT / "assets" / "cameraman.png").resize((256, 256), Image.BILINEAR).save(cam)
+    rows, curves = [], {}
+    for model in models:
+        m = fit(model, cam, workdir, ["data.resize=null", f"train.max_seconds={budget}", "train.steps_per_call=10",
+                                      "train.checkpoint_every=1000000"])
+        hist = m["history"]
+        curves[model] = [(r["seconds"], r["psnr"]) for r in hist]
+        reach = [next((f"{r['seconds']:.1f}" for r in hist if r["psnr"] >= t), "—") for t in THRESHOLDS]
+        within = [r["psnr"] for r in hist if r["seconds"] <= budget]
+        rows.append([model, m["param_count"], m["seconds_per_step"], *reach,
+                     within[-1] if within else float("nan"), m["steps"]])
+        print(f"  {model:10s} {rows[-1]}", flush=True)
+    header = ["model", "params", "s/step", *[f"s to {t:.0f} dB" for t in THRESHOLDS], f"PSNR @ {budget:.0f} s", "steps"]
+    text = (f"## Time to quality: cameraman 256², each model's own config, training capped at {budget:.0f} s "
+            "(compile included)\n\n" + markdown_table(header, rows) + "\n")
+    return text, curves
+
+
+def part_quality(workdir: Path, models: list[str], size: int, steps: int, images: list[str]) -> str:
+    paths = [natural_image(n, size, workdir) for n in images] + [text_image(size, workdir)]
+    rows = []
+    for model in models:
+        reg, gen, txt_reg, txt_gen, sps = [], [], [], [], []
+        for p in paths:
+            common = [f"train.steps={steps}", "data.resize=null", "train.checkpoint_every=1000000"]
+            r = fit(model, p, workdir, common + ["data.split=all"])
+            g = fit(model, p, workdir, common + ["data.split=even"])
+            (txt_reg if p.stem.startswith("text") else reg).append(r["psnr"])
+            (txt_gen if p.stem.startswith("text") else gen).append(g["test_psnr"])
+            sps.append(r["seconds_per_step"])
+        rows.append([model, f"{np.mean(reg):.2f} ± {np.std(reg):.2f}", f"{np.mean(txt_reg):.2f}",
+                     f"{np.mean(gen):.2f} ± {np.std(gen):.2f}", f"{np.mean(txt_gen):.2f}", statistics.median(sps)])
+        print(f"  {model:10s} {rows[-1]}", flush=True)
+    header = ["model", "regression natural", "regression text", "generalisation natural", "generalisation text",
+              "s/step"]
+    return (f"## Regression and generalisation ({size}² images: {', '.join(images)} + rendered text; "
+            f"{steps} steps; generalisation trains on every other pixel and tests on the rest)\n\n"
+            + markdown_table(header, rows) + "\n")
+
+
+def plot(curves: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5), constrained_layout=True)
+    for name, pts in curves.items():
+        if pts:
+            ax.plot(*zip(*pts), label=name, marker=".", lw=1)
+    ax.set_xlabel("training wall seconds (compile included)")
+    ax.set_ylabel("PSNR (dB), cameraman 256²")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--part", choices=["all", "speed", "quality"], default="all")
+    p.add_argument("--models", nargs="+", default=MODELS)
+    p.add_argument("--budget", type=float, default=60.0)
+    p.add_argument("--size", type=int, default=512)
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--images", nargs="+", default=NATURAL)
+    p.add_argument("--out", type=Path, default=RESULTS / "bench_encodings.md")
+    args = p.parse_args()
+    sections = [report_header("bench_encodings", sys.argv[1:])]
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.part in ("all", "speed"):
+            text, curves = part_speed(Path(tmp), args.models, args.budget)
+            sections.append(text)
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            plot(curves, args.out.with_suffix(".png"))
+            print(text, flush=True)
+        if args.part in ("all", "quality"):
+            sections.append(part_quality(Path(tmp), args.models, args.size, args.steps, args.images))
+            print(sections[-1], flush=True)
+    write_report(args.out, sections)
+
+
+if __name__ == "__main__":
+    main()
