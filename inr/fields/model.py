@@ -61,6 +61,20 @@ class Field:
         )
         return y.reshape(*lead, self.out_dim)
 
+    def training_hooks(self, total_steps: int, data: dict) -> list:
+        """``[(every, fn(params) -> params)]`` run between optimizer steps:
+        the encoding's progression (SAPE) from per-sample errors on ``data``."""
+        enc = self.encoding
+        if enc.update is None:
+            return []
+
+        @jax.jit
+        def progress(params, data):
+            errors = jnp.mean((self.apply(params, data["coords"]) - data["targets"]) ** 2, axis=-1)
+            return {**params, "encoding": enc.update(params["encoding"], data["coords"], errors)}
+
+        return [(enc.update_every(total_steps), lambda params: progress(params, data))]
+
     def param_count(self) -> int:
         shapes = jax.eval_shape(self.init, jax.random.PRNGKey(0))
         return sum(int(x.size) for x in jax.tree_util.tree_leaves(shapes))

@@ -43,6 +43,10 @@ class EncodingConfig:
     """hash: coarsest resolution N_min."""
     max_resolution: int = 512
     """hash: finest resolution; levels grow geometrically, N_l = floor(N_min b^l)."""
+    sape_resolution: int = 128
+    """sape: cells per axis of the mask grid (128 for images, 64 for 3-D)."""
+    sape_epsilon: float = 1e-3
+    """sape: cells whose blurred mean squared error falls below this freeze."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,11 @@ class Encoding:
     fn: Callable
     buffers: dict = field(default_factory=dict)
     init: Callable | None = None
+    update: Callable | None = None
+    """``update(params, coords, errors) -> params``: a progression step between
+    optimizer steps, from per-sample errors (SAPE)."""
+    update_every: Callable | None = None
+    """``update_every(total_steps) -> steps`` between updates."""
 
     def __call__(self, x, params=None):
         return self.fn(self.buffers, params, x)
@@ -122,3 +131,4 @@ def build_encoding(cfg: EncodingConfig, in_dim: int) -> Encoding:
 
 # Encodings defined in their own modules register themselves on import.
 from inr.nn import hashgrid as _hashgrid  # noqa: E402,F401
+from inr.nn import sape as _sape  # noqa: E402,F401

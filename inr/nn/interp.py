@@ -7,15 +7,21 @@ import jax.numpy as jnp
 import numpy as np
 
 
-def grid_sample(grid, x):
+def grid_sample(grid, x, align_corners: bool = True):
     """Values of ``grid`` (res_1, ..., res_d, *channels) at points ``x`` (N, d).
 
-    Grid vertices sit at the domain's corners (align_corners=True) and points
-    outside are clamped to the border, like ``grid_sample(padding_mode="border")``.
+    With ``align_corners`` the grid's vertices sit at the domain's corners;
+    without, they sit at the centres of res^d equal cells. Points beyond the
+    outermost vertices take the border value, like
+    ``grid_sample(padding_mode="border")``.
     """
     d = x.shape[-1]
     res = jnp.asarray(grid.shape[:d], jnp.float32)
-    pos = jnp.clip((x + 1.0) * 0.5, 0.0, 1.0) * (res - 1.0)
+    if align_corners:
+        pos = (x + 1.0) * 0.5 * (res - 1.0)
+    else:
+        pos = (x + 1.0) * 0.5 * res - 0.5
+    pos = jnp.clip(pos, 0.0, res - 1.0)
     base = jnp.clip(jnp.floor(pos), 0.0, jnp.maximum(res - 2.0, 0.0))
     frac = pos - base
     base = base.astype(jnp.int32)

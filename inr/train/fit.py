@@ -43,9 +43,15 @@ def make_chunk_fn(loss_fn: Callable, optimizer: optax.GradientTransformation):
     return jax.jit(chunk, static_argnames="n")
 
 
-def _chunk_end(step: int, cfg: TrainConfig) -> int:
-    per = max(cfg.steps_per_call, 1)
-    return min((step // per + 1) * per, cfg.steps)
+def _next_multiple(step: int, every: int) -> int:
+    every = max(every, 1)
+    return (step // every + 1) * every
+
+
+def _chunk_end(step: int, cfg: TrainConfig, hook_periods=()) -> int:
+    ends = [_next_multiple(step, cfg.steps_per_call), cfg.steps]
+    ends += [_next_multiple(step, every) for every in hook_periods]
+    return min(ends)
 
 
 def fit(
@@ -61,10 +67,13 @@ def fit(
     quiet: bool = False,
     desc: str = "fit",
     stop_at: int | None = None,
+    hooks=(),
 ) -> FitState:
     """Run ``cfg.steps`` optimisation steps from ``state`` and return the final state.
 
-    ``evaluate(params) -> {name: float}`` is logged after every chunk.
+    ``evaluate(params) -> {name: float}`` is logged every ``steps_per_call``
+    steps. ``hooks`` are ``(every, fn(params) -> params)`` pairs run after
+    every ``every``-th step (SAPE's progression).
     ``stop_at`` ends this call early at that step (a chunk boundary), as an
     interruption would; the schedule still spans ``cfg.steps``. So does
     ``cfg.max_seconds``, a wall-time budget.
@@ -80,7 +89,7 @@ def fit(
         while state.step < min(cfg.steps, stop_at or cfg.steps):
             if cfg.max_seconds > 0 and state.seconds >= cfg.max_seconds:
                 break
-            end = _chunk_end(state.step, cfg)
+            end = _chunk_end(state.step, cfg, [every for every, _ in hooks])
             t0 = time.perf_counter()
             params, opt_state, losses, finite = chunk(
                 state.params, state.opt_state, data, key, state.step, n=end - state.step
@@ -93,12 +102,20 @@ def fit(
                     f"training diverged: non-finite loss or weights between steps {state.step} and {end}{where}; "
                     "try a lower train.lr"
                 )
-            record = {"step": end, "seconds": state.seconds + dt, "loss": float(losses[-1])}
-            if evaluate is not None:
-                record.update(evaluate(params))
-            state = FitState(params, opt_state, end, state.seconds + dt, state.history + [record])
+            for every, hook in hooks:
+                if end % every == 0:
+                    t1 = time.perf_counter()
+                    params = hook(params)
+                    dt += time.perf_counter() - t1
+            history = state.history
+            if end % max(cfg.steps_per_call, 1) == 0 or end == cfg.steps:
+                record = {"step": end, "seconds": state.seconds + dt, "loss": float(losses[-1])}
+                if evaluate is not None:
+                    record.update(evaluate(params))
+                history = history + [record]
+                bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k not in ("step", "seconds")})
+            state = FitState(params, opt_state, end, state.seconds + dt, history)
             bar.update(end - bar.n)
-            bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k not in ("step", "seconds")})
             out_of_time = 0 < cfg.max_seconds <= state.seconds
             if checkpoint is not None and (end - last_saved >= cfg.checkpoint_every or end in (cfg.steps, stop_at)
                                            or out_of_time):

@@ -47,14 +47,25 @@ def _scaled(schedule, factor: float):
     return lambda step: factor * schedule(step)
 
 
+FROZEN_KEY = "state"
+"""params under a key of this name (e.g. SAPE's ``encoding.state``) are never
+changed by the optimizer: they are updated between steps by their owner."""
+
+
+def _path_keys(path) -> list[str]:
+    return [str(getattr(k, "key", getattr(k, "idx", k))) for k in path]
+
+
 def _group_labels(multipliers: dict):
-    """Label every leaf by its top-level params key when that key has a multiplier."""
+    """Label each leaf: frozen state, its top-level key's lr group, or default."""
 
-    def labels(params):
-        return {k: jax.tree_util.tree_map(lambda _: k if k in multipliers else "default", v)
-                for k, v in params.items()}
+    def label(path, _):
+        keys = _path_keys(path)
+        if FROZEN_KEY in keys:
+            return "frozen"
+        return keys[0] if keys and keys[0] in multipliers else "default"
 
-    return labels
+    return lambda params: jax.tree_util.tree_map_with_path(label, params)
 
 
 def make_optimizer(cfg: TrainConfig) -> optax.GradientTransformation:
@@ -62,12 +73,9 @@ def make_optimizer(cfg: TrainConfig) -> optax.GradientTransformation:
         raise InrError(f"train.lr must be > 0 and train.steps >= 1 (got {cfg.lr}, {cfg.steps})")
     build = OPTIMIZERS.get(cfg.optimizer)
     schedule = make_schedule(cfg)
-    if cfg.lr_multipliers:
-        groups = {"default": build(schedule, cfg)}
-        groups.update({k: build(_scaled(schedule, f), cfg) for k, f in cfg.lr_multipliers.items()})
-        opt = optax.multi_transform(groups, _group_labels(cfg.lr_multipliers))
-    else:
-        opt = build(schedule, cfg)
+    groups = {"default": build(schedule, cfg), "frozen": optax.set_to_zero()}
+    groups.update({k: build(_scaled(schedule, f), cfg) for k, f in cfg.lr_multipliers.items()})
+    opt = optax.multi_transform(groups, _group_labels(cfg.lr_multipliers))
     if cfg.grad_clip > 0:
         opt = optax.chain(optax.clip_by_global_norm(cfg.grad_clip), opt)
     return opt
