@@ -31,7 +31,7 @@ from inr.modalities.image_io import write_image  # noqa: E402
 from inr.runs import data_config_for, fit_run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-MODELS = ["siren", "finer", "spder", "gauss", "ffn_pe", "ffn_gauss", "rbf", "cam", "sape", "hash"]
+MODELS = ["siren", "finer", "spder", "wire", "gauss", "ffn_pe", "ffn_gauss", "rbf", "cam", "sape", "hash"]
 THRESHOLDS = (30.0, 35.0, 40.0)
 
 
@@ -63,15 +63,16 @@ def text_image(size: int, workdir: Path) -> Path:
     return path
 
 
-def part_speed(workdir: Path, models: list[str], budget: float) -> tuple[str, dict]:
+def part_speed(workdir: Path, models: list[str], budget: float, photos: list[str]) -> tuple[str, dict]:
     from PIL import Image
 
     cam = workdir / "cameraman_256.png"
     Image.open(ROOT / "assets" / "cameraman.png").resize((256, 256), Image.BILINEAR).save(cam)
+    budget_sets = ["data.resize=null", f"train.max_seconds={budget}", "train.steps_per_call=10",
+                   "train.checkpoint_every=1000000"]
     rows, curves = [], {}
     for model in models:
-        m = fit(model, cam, workdir, ["data.resize=null", f"train.max_seconds={budget}", "train.steps_per_call=10",
-                                      "train.checkpoint_every=1000000"])
+        m = fit(model, cam, workdir, budget_sets)
         hist = m["history"]
         curves[model] = [(r["seconds"], r["psnr"]) for r in hist]
         reach = [next((f"{r['seconds']:.1f}" for r in hist if r["psnr"] >= t), "—") for t in THRESHOLDS]
@@ -82,6 +83,16 @@ def part_speed(workdir: Path, models: list[str], budget: float) -> tuple[str, di
     header = ["model", "params", "s/step", *[f"s to {t:.0f} dB" for t in THRESHOLDS], f"PSNR @ {budget:.0f} s", "steps"]
     text = (f"## Time to quality: cameraman 256², each model's own config, training capped at {budget:.0f} s "
             "(compile included)\n\n" + markdown_table(header, rows) + "\n")
+    if photos:
+        default_rows = []
+        for name in photos:
+            path = natural_image(name, 256, workdir, gray=True)
+            cfg = load_run_config([], budget_sets, {"modality": "image", "input": str(path)}, data_config_for)
+            m = fit_run(cfg, workdir / f"default_{name}", overwrite=True, quiet=True)
+            default_rows.append([name, m["psnr"], m["steps"], m["wall_seconds"]])
+            print(f"  default on {name}: {default_rows[-1]}", flush=True)
+        text += (f"\n### The default model (`inr fit image` with no config) on 256² grayscale photos, {budget:.0f} s\n\n"
+                 + markdown_table(["photo", "PSNR", "steps", "training seconds"], default_rows) + "\n")
     return text, curves
 
 
@@ -149,6 +160,7 @@ def main() -> None:
     p.add_argument("--part", choices=["all", "speed", "quality", "sape"], default="all")
     p.add_argument("--models", nargs="+", default=MODELS)
     p.add_argument("--budget", type=float, default=60.0)
+    p.add_argument("--photos", nargs="*", default=NATURAL, help="speed part: photos for the default model")
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--images", nargs="+", default=NATURAL)
@@ -157,7 +169,7 @@ def main() -> None:
     sections = [report_header("bench_encodings", sys.argv[1:])]
     with tempfile.TemporaryDirectory() as tmp:
         if args.part in ("all", "speed"):
-            text, curves = part_speed(Path(tmp), args.models, args.budget)
+            text, curves = part_speed(Path(tmp), args.models, args.budget, args.photos)
             sections.append(text)
             args.out.parent.mkdir(parents=True, exist_ok=True)
             plot(curves, args.out.with_suffix(".png"))

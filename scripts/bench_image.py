@@ -73,17 +73,20 @@ def part_siren(workdir: Path, steps: int) -> str:
     )
 
 
-def natural_image(name: str, size: int, workdir: Path) -> Path:
+def natural_image(name: str, size: int, workdir: Path, gray: bool = False) -> Path:
+    """A centred square crop of a scikit-image sample, resized to ``size``²."""
     from skimage import data
 
     pixels = np.asarray(getattr(data, name)(), np.float32) / 255.0
     if pixels.ndim == 2:
         pixels = pixels[..., None]
+    if gray and pixels.shape[-1] == 3:
+        pixels = pixels @ np.array([[0.2125], [0.7154], [0.0721]], np.float32)  # Rec. 709 luma
     h, w = pixels.shape[:2]
     side = min(h, w)
     top, left = (h - side) // 2, (w - side) // 2
     square = pixels[top:top + side, left:left + side]
-    path = workdir / f"{name}_{size}.png"
+    path = workdir / f"{name}_{size}{'_gray' if gray else ''}.png"
     write_image(path, resize(square, (size, size)))
     return path
 

@@ -33,7 +33,6 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def cmd_fit(args) -> int:
     from inr.config import load_run_config
-    from inr.modalities import MODALITIES
     from inr.runs import data_config_for, fit_run, saved_config
 
     if args.resume:
@@ -45,10 +44,9 @@ def cmd_fit(args) -> int:
     else:
         overrides = {"modality": args.modality, "input": str(args.path)}
         cfg = load_run_config(args.config or [], args.set or [], overrides, data_config_for)
-    MODALITIES.get(cfg.modality)
     metrics = fit_run(cfg, Path(args.out), resume=args.resume, overwrite=args.overwrite, quiet=args.quiet)
     if not args.quiet:
-        print(json.dumps({k: v for k, v in metrics.items()}, indent=None))
+        print(json.dumps(metrics))
         print(f"outputs in {args.out}")
     return 0
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -54,7 +55,7 @@ class Field:
         x = self.encoding(flat, params.get("encoding"))
         y = apply_mlp(
             params["mlp"], x,
-            ACTIVATIONS.get(self.model.activation),
+            partial(ACTIVATIONS.get(self.model.activation), width=self.model.activation_width),
             self.scales,
             OUTPUT_ACTIVATIONS.get(self.model.output_activation),
             self.modulation.make(params.get("modulation"), flat),

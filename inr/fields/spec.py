@@ -15,20 +15,22 @@ class ModelConfig:
 
     encoding: EncodingConfig = field(default_factory=lambda: EncodingConfig(name="hash"))
     activation: str = "relu"
-    """hidden activation: relu | sine | sine_exact | finer | spder | spder_atan | gauss"""
+    """hidden activation: relu | sine | sine_exact | finer | spder | spder_atan | gauss | wire"""
     omega0: float = 30.0
     """the hidden activations' scale: omega0 of sines, s of gauss"""
     first_omega0: float = 30.0
     """the first layer's activation scale"""
+    activation_width: float = 10.0
+    """second shape parameter of the activation: s0 of WIRE's Gabor wavelet"""
     hidden_width: int = 64
     hidden_layers: int = 2
     """number of activated layers of width hidden_width (SIREN 2-256-256-256-256-1 has 4)"""
     init: str = "glorot_normal"
-    """weight initialiser: siren | glorot_normal | torch_default"""
+    """weight initialiser: siren | glorot_normal | torch_default | wire (complex after the first layer)"""
     first_bias: float = 0.0
     """if > 0, first-layer biases ~ U(-first_bias, first_bias) (FINER's bias init); 0 keeps the initialiser's"""
     output_activation: str = "sigmoid"
-    """identity | sigmoid"""
+    """identity | sigmoid | real (WIRE's real part)"""
     modulation: str = "none"
     """hidden-layer modulation: none | cam"""
     modulation_resolution: int = 32

@@ -59,3 +59,14 @@ def glorot_normal(key, n_in, n_out, ctx):
 
 
 INITIALIZERS.register("torch_default", torch_linear)
+
+
+@INITIALIZERS.register("wire")
+def wire(key, n_in, n_out, ctx):
+    """WIRE: a real first layer, then complex layers whose real and imaginary
+    parts each follow PyTorch's default U(-1/sqrt(n_in), 1/sqrt(n_in))."""
+    if ctx.is_first:
+        return torch_linear(key, n_in, n_out, ctx)
+    k_re, k_im = jax.random.split(key)
+    (w_re, b_re), (w_im, b_im) = torch_linear(k_re, n_in, n_out, ctx), torch_linear(k_im, n_in, n_out, ctx)
+    return jax.lax.complex(w_re, w_im), jax.lax.complex(b_re, b_im)

@@ -33,6 +33,8 @@ def make_chunk_fn(loss_fn: Callable, optimizer: optax.GradientTransformation):
         def body(carry, i):
             p, s = carry
             loss, grads = jax.value_and_grad(loss_fn)(p, data, jax.random.fold_in(key, start + i))
+            # jax.grad of a real loss gives the conjugate of a complex parameter's descent direction
+            grads = jax.tree_util.tree_map(lambda g: jnp.conj(g) if jnp.iscomplexobj(g) else g, grads)
             updates, s = optimizer.update(grads, s, p)
             return (optax.apply_updates(p, updates), s), loss
 

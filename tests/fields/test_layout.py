@@ -88,3 +88,18 @@ def test_fields_with_trained_encodings_and_modulation_round_trip(tmp_path):
     field2, params2, _ = load_field(tmp_path)
     x = jax.random.uniform(jax.random.PRNGKey(2), (64, 2), minval=-1, maxval=1)
     assert np.array_equal(np.asarray(field.apply(params, x)), np.asarray(field2.apply(params2, x)))
+
+
+def test_wire_complex_layers_round_trip(tmp_path):
+    model = ModelConfig(activation="wire", init="wire", output_activation="real", omega0=20.0, first_omega0=20.0,
+                        hidden_width=8, hidden_layers=2, encoding=EncodingConfig(name="identity"))
+    field = build_field(model, 2, 1)
+    params = field.init(jax.random.PRNGKey(0))
+    dtypes = [w.dtype for w, _ in mlp_layers(params)]
+    assert dtypes == [jnp.float32, jnp.complex64, jnp.complex64]
+    x = jax.random.uniform(jax.random.PRNGKey(2), (32, 2), minval=-1, maxval=1)
+    y = field.apply(params, x)
+    assert y.dtype == jnp.float32 and y.shape == (32, 1)
+    save_field(tmp_path, field, params, {})
+    field2, params2, _ = load_field(tmp_path)
+    assert np.array_equal(np.asarray(y), np.asarray(field2.apply(params2, x)))

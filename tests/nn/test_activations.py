@@ -26,7 +26,23 @@ CLOSED_FORMS = {
 
 
 def test_every_activation_has_a_closed_form_test():
-    assert set(ACTIVATIONS.names()) == set(CLOSED_FORMS)
+    assert set(ACTIVATIONS.names()) == set(CLOSED_FORMS) | {"wire"}
+
+
+@pytest.mark.parametrize("omega,s0", [(20.0, 10.0), (5.0, 1.0)])
+def test_wire_gabor_value_and_wirtinger_parts(omega, s0):
+    act = ACTIVATIONS.get("wire")
+    z = np.asarray(Z, np.float64)
+    expect = np.exp(1j * omega * z - (s0 * z) ** 2)
+    np.testing.assert_allclose(np.asarray(act(Z, omega, s0)), expect, atol=1e-5)
+    d_expect = (1j * omega - 2 * s0**2 * z) * expect
+    d_re = np.asarray(jax.vmap(jax.grad(lambda x: jnp.real(act(x, omega, s0))))(Z))
+    d_im = np.asarray(jax.vmap(jax.grad(lambda x: jnp.imag(act(x, omega, s0))))(Z))
+    np.testing.assert_allclose(d_re + 1j * d_im, d_expect, atol=2e-3 * omega * s0)
+    # complex input: |.|^2 of the complex pre-activation
+    zc = jnp.array([0.1 + 0.05j])
+    np.testing.assert_allclose(np.asarray(act(zc, omega, s0)),
+                               np.exp(1j * omega * 0.1 - omega * 0.05 - s0**2 * (0.1**2 + 0.05**2)), rtol=1e-5)
 
 
 @pytest.mark.parametrize("name", sorted(CLOSED_FORMS))

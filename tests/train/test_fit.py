@@ -117,3 +117,16 @@ def test_lr_multipliers_scale_one_group():
 def test_time_budget_stops_early_at_a_chunk_end():
     out = run(steps=100000, steps_per_call=5, max_seconds=1e-9)
     assert out.step == 5 and len(out.history) == 1
+
+
+def test_complex_parameters_descend():
+    # WIRE's complex weights: jax.grad returns the conjugate direction, which fit() corrects.
+    def loss(params, data, key):
+        return jnp.sum(jnp.abs(params["z"] - data["a"]) ** 2)
+
+    cfg = TrainConfig(steps=300, steps_per_call=100, lr=0.1, schedule="constant")
+    opt = make_optimizer(cfg)
+    params = {"z": jnp.zeros(2, jnp.complex64)}
+    data = {"a": jnp.array([1 + 2j, -3 + 0.5j], jnp.complex64)}
+    out = fit(loss, FitState(params, opt.init(params)), data, cfg, opt, key=jax.random.PRNGKey(0), quiet=True)
+    np.testing.assert_allclose(np.asarray(out.params["z"]), np.asarray(data["a"]), atol=1e-2)
