@@ -23,3 +23,19 @@ def curve_png(history: list[dict], path, metric: str = "psnr", label: str = "PSN
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
+
+
+def curves_png(named: dict[str, list[dict]], path, metric: str = "psnr", label: str = "PSNR (dB)") -> None:
+    """One line per run: ``metric`` against wall seconds."""
+    fig, ax = plt.subplots(figsize=(7, 4.5), constrained_layout=True)
+    for name, history in named.items():
+        pts = [(r["seconds"], r[metric]) for r in history if metric in r]
+        if pts:
+            ax.plot(*zip(*pts), marker=".", lw=1.2, label=name)
+    ax.set_xlabel("wall seconds (compile included)")
+    ax.set_ylabel(label)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)

@@ -202,3 +202,16 @@ def test_divergence_stops_with_exit_3_and_keeps_a_checkpoint(fitted, tmp_path):
     assert len(lines) == 1 and "diverged" in lines[0] and "last good checkpoint" in lines[0]
     assert checkpoint_step(run / "checkpoint.safetensors") == 0
     assert not (run / "field.safetensors").exists()
+
+
+def test_compare_two_configs(fitted, tmp_path):
+    src, _ = fitted
+    out = tmp_path / "cmp"
+    proc = inr("compare", "image", src, "--config", os.path.join(ROOT, "configs", "image", "siren.yaml"),
+               "--config", os.path.join(ROOT, "configs", "image", "hash.yaml"), "--set", "train.steps=10",
+               "--set", "train.steps_per_call=5", "--set", "data.resize=null", "--out", out, "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    table = (out / "compare.md").read_text().splitlines()
+    assert len(table) == 4 and table[2].startswith("| siren | img.png |") and table[3].startswith("| hash |")
+    assert (out / "compare.png").is_file() and (out / "hash" / "img" / "field.json").is_file()
+    assert_user_error(inr("compare", "image", src, "--config", tmp_path / "nope.yaml", "--out", out), "nope.yaml")

@@ -51,6 +51,18 @@ def cmd_fit(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    from inr.compare import compare
+
+    configs = args.config or [None]
+    rows = compare(args.modality, args.inputs, configs, args.set or [], Path(args.out), quiet=args.quiet)
+    if not args.quiet:
+        for r in rows:
+            print(f"{r['model']:>16s}  {r['signal']:<24s} PSNR {r['psnr']:.2f} dB  {r['wall_seconds']:.1f} s")
+        print(f"table in {Path(args.out) / 'compare.md'}, plot in {Path(args.out) / 'compare.png'}")
+    return 0
+
+
 def cmd_render(args) -> int:
     from inr.runs import render_run
 
@@ -85,6 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--resume", action="store_true", help="continue RUNDIR from its last checkpoint")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     fit.set_defaults(func=cmd_fit)
+
+    comp = sub.add_parser("compare", help="fit several configs on several signals and tabulate them")
+    comp.add_argument("modality", choices=MODALITIES.names(), help="signal type")
+    comp.add_argument("inputs", nargs="+", metavar="PATH", help="input files")
+    comp.add_argument("--config", action="append", metavar="FILE",
+                      help="a model config to compare (repeatable; default: the built-in default)")
+    comp.add_argument("--set", action="append", metavar="KEY=VALUE", help="override applied to every config")
+    comp.add_argument("--out", required=True, metavar="DIR", help="where the runs, compare.md and compare.png go")
+    comp.add_argument("--quiet", action="store_true")
+    comp.set_defaults(func=cmd_compare)
 
     render = sub.add_parser("render", help="render a fitted field to a file")
     render.add_argument("run_dir", metavar="RUNDIR")

@@ -1,0 +1,41 @@
+"""Fit several configs on several signals and tabulate the results (``inr compare``)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from inr.atomic import write_text
+from inr.config import load_run_config
+from inr.errors import InrError
+from inr.plots import curves_png
+from inr.runs import data_config_for, fit_run
+
+COLUMNS = ["model", "signal", "psnr", "ssim", "test_psnr", "param_count", "seconds_per_step", "wall_seconds", "steps"]
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return "—" if v is None else str(v)
+
+
+def compare(modality: str, inputs: list, configs: list, sets: list, out: Path, *, quiet: bool = False) -> list[dict]:
+    """Fit every config (None = the built-in default) on every input into
+    ``out/<model>/<signal>``; write ``compare.md`` and ``compare.png``."""
+    out = Path(out)
+    names = [Path(c).stem if c else "default" for c in configs]
+    if len(set(names)) != len(names):
+        raise InrError("compare: two configs share a file name; rename one")
+    resolved = [load_run_config([c] if c else [], sets, {"modality": modality, "input": str(i)}, data_config_for)
+                for c in configs for i in inputs]  # every config checked before any fit starts
+    rows, curves = [], {}
+    for cfg, (name, src) in zip(resolved, [(n, i) for n in names for i in inputs]):
+        run_dir = out / name / Path(src).stem
+        metrics = fit_run(cfg, run_dir, overwrite=True, quiet=quiet)
+        rows.append({"model": name, "signal": Path(src).name, **metrics})
+        curves[f"{name} / {Path(src).stem}"] = json.loads((run_dir / "history.json").read_text())
+    table = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    table += ["| " + " | ".join(_fmt(r.get(c)) for c in COLUMNS) + " |" for r in rows]
+    write_text(out / "compare.md", "\n".join(table) + "\n")
+    curves_png(curves, out / "compare.png")
+    return rows
