@@ -26,10 +26,12 @@ def compare(modality: str, inputs: list, configs: list, sets: list, out: Path, *
     names = [Path(c).stem if c else "default" for c in configs]
     if len(set(names)) != len(names):
         raise InrError("compare: two configs share a file name; rename one")
-    resolved = [load_run_config([c] if c else [], sets, {"modality": modality, "input": str(i)}, data_config_for)
-                for c in configs for i in inputs]  # every config checked before any fit starts
+    # every config is resolved (and so checked) before any fit starts
+    jobs = [(name, src, load_run_config([c] if c else [], sets, {"modality": modality, "input": str(src)},
+                                        data_config_for))
+            for name, c in zip(names, configs) for src in inputs]
     rows, curves = [], {}
-    for cfg, (name, src) in zip(resolved, [(n, i) for n in names for i in inputs]):
+    for name, src, cfg in jobs:
         run_dir = out / name / Path(src).stem
         metrics = fit_run(cfg, run_dir, overwrite=True, quiet=quiet)
         rows.append({"model": name, "signal": Path(src).name, **metrics})

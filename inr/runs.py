@@ -69,11 +69,10 @@ def fit_run(cfg: RunConfig, run_dir, *, resume: bool = False, overwrite: bool = 
     if resume:
         state = load_checkpoint(run_dir / CHECKPOINT, state.params, state.opt_state)
 
-    data = modality.training_data(signal, cfg.data)
     state = fit(
         modality.loss(field.apply, cfg.data, cfg.train),
         state,
-        data,
+        modality.training_data(signal, cfg.data),
         cfg.train,
         optimizer,
         key=train_key,
@@ -81,7 +80,7 @@ def fit_run(cfg: RunConfig, run_dir, *, resume: bool = False, overwrite: bool = 
         checkpoint=run_dir / CHECKPOINT,
         quiet=quiet,
         desc=f"fit {Path(cfg.input).name}",
-        hooks=field.training_hooks(cfg.train.steps, data),
+        hooks=field.training_hooks(cfg.train.steps),
     )
 
     save_field(run_dir, field, state.params, modality.metadata(signal, cfg.data))

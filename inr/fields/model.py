@@ -62,19 +62,18 @@ class Field:
         )
         return y.reshape(*lead, self.out_dim)
 
-    def training_hooks(self, total_steps: int, data: dict) -> list:
-        """``[(every, fn(params) -> params)]`` run between optimizer steps:
+    def training_hooks(self, total_steps: int) -> list:
+        """``[(every, fn(params, data) -> params)]`` run between optimizer steps:
         the encoding's progression (SAPE) from per-sample errors on ``data``."""
         enc = self.encoding
         if enc.update is None:
             return []
 
-        @jax.jit
         def progress(params, data):
             errors = jnp.mean((self.apply(params, data["coords"]) - data["targets"]) ** 2, axis=-1)
             return {**params, "encoding": enc.update(params["encoding"], data["coords"], errors)}
 
-        return [(enc.update_every(total_steps), lambda params: progress(params, data))]
+        return [(enc.update_every(total_steps), progress)]
 
     def param_count(self) -> int:
         shapes = jax.eval_shape(self.init, jax.random.PRNGKey(0))

@@ -15,14 +15,11 @@ the weights.
 """
 from __future__ import annotations
 
-import itertools
-
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from inr.nn.encodings import ENCODINGS, Encoding, EncodingConfig
-from inr.nn.interp import grid_sample
+from inr.nn.interp import cell_corners, grid_sample
 
 
 def sorted_frequencies(cfg: EncodingConfig, in_dim: int):
@@ -56,15 +53,9 @@ def block_masks(levels, n_blocks: int, k: int):
 def splat_mean(values, coords, res: int, d: int):
     """Per-cell weighted mean of ``values`` (N,) splatted multilinearly at
     ``coords`` (N, d); cells no sample reached take their neighbours' mean."""
-    pos = jnp.clip((coords + 1.0) * 0.5 * res - 0.5, 0.0, res - 1.0)
-    base = jnp.clip(jnp.floor(pos), 0, max(res - 2, 0)).astype(jnp.int32)
-    frac = pos - base
     total = jnp.zeros((res,) * d)
     weight = jnp.zeros((res,) * d)
-    for corner in itertools.product((0, 1), repeat=d):
-        c = np.asarray(corner)
-        idx = tuple(jnp.minimum(base[:, i] + c[i], res - 1) for i in range(d))
-        w = jnp.prod(jnp.where(c == 1, frac, 1.0 - frac), axis=-1)
+    for idx, w in cell_corners(coords, (res,) * d, align_corners=False):
         total = total.at[idx].add(w * values)
         weight = weight.at[idx].add(w)
     visited = weight > 1e-12

@@ -26,8 +26,11 @@ def _all_finite(tree):
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
 
 
-def make_chunk_fn(loss_fn: Callable, optimizer: optax.GradientTransformation):
-    """``chunk(params, opt_state, data, key, start, n) -> (params, opt_state, losses, finite)``."""
+def make_chunk_fn(loss_fn: Callable, optimizer: optax.GradientTransformation, hooks=()):
+    """``chunk(params, opt_state, data, key, start, n) -> (params, opt_state, losses, finite)``.
+
+    ``hooks`` are ``(every, fn(params, data) -> params)`` pairs applied inside
+    the scan after every ``every``-th step, so they cost no host round trip."""
 
     def chunk(params, opt_state, data, key, start, n):
         def body(carry, i):
@@ -36,7 +39,10 @@ def make_chunk_fn(loss_fn: Callable, optimizer: optax.GradientTransformation):
             # jax.grad of a real loss gives the conjugate of a complex parameter's descent direction
             grads = jax.tree_util.tree_map(lambda g: jnp.conj(g) if jnp.iscomplexobj(g) else g, grads)
             updates, s = optimizer.update(grads, s, p)
-            return (optax.apply_updates(p, updates), s), loss
+            p = optax.apply_updates(p, updates)
+            for every, hook in hooks:
+                p = jax.lax.cond((start + i + 1) % every == 0, hook, lambda q, _: q, p, data)
+            return (p, s), loss
 
         (params, opt_state), losses = jax.lax.scan(body, (params, opt_state), jnp.arange(n))
         finite = jnp.all(jnp.isfinite(losses)) & _all_finite(params)
@@ -45,15 +51,9 @@ def make_chunk_fn(loss_fn: Callable, optimizer: optax.GradientTransformation):
     return jax.jit(chunk, static_argnames="n")
 
 
-def _next_multiple(step: int, every: int) -> int:
-    every = max(every, 1)
-    return (step // every + 1) * every
-
-
-def _chunk_end(step: int, cfg: TrainConfig, hook_periods=()) -> int:
-    ends = [_next_multiple(step, cfg.steps_per_call), cfg.steps]
-    ends += [_next_multiple(step, every) for every in hook_periods]
-    return min(ends)
+def _chunk_end(step: int, cfg: TrainConfig) -> int:
+    per = max(cfg.steps_per_call, 1)
+    return min((step // per + 1) * per, cfg.steps)
 
 
 def fit(
@@ -73,16 +73,16 @@ def fit(
 ) -> FitState:
     """Run ``cfg.steps`` optimisation steps from ``state`` and return the final state.
 
-    ``evaluate(params) -> {name: float}`` is logged every ``steps_per_call``
-    steps. ``hooks`` are ``(every, fn(params) -> params)`` pairs run after
-    every ``every``-th step (SAPE's progression).
+    ``evaluate(params) -> {name: float}`` is logged after every chunk.
+    ``hooks`` are ``(every, fn(params, data) -> params)`` pairs run inside the
+    jitted steps after every ``every``-th step (SAPE's progression).
     ``stop_at`` ends this call early at that step (a chunk boundary), as an
     interruption would; the schedule still spans ``cfg.steps``. So does
     ``cfg.max_seconds``, a wall-time budget.
     Raises :class:`DivergedError` on a non-finite loss, leaving the last good
     checkpoint on disk.
     """
-    chunk = make_chunk_fn(loss_fn, optimizer)
+    chunk = make_chunk_fn(loss_fn, optimizer, tuple(hooks))
     if checkpoint is not None and state.step == 0:
         save_checkpoint(checkpoint, state)
     last_saved = state.step
@@ -91,7 +91,7 @@ def fit(
         while state.step < min(cfg.steps, stop_at or cfg.steps):
             if cfg.max_seconds > 0 and state.seconds >= cfg.max_seconds:
                 break
-            end = _chunk_end(state.step, cfg, [every for every, _ in hooks])
+            end = _chunk_end(state.step, cfg)
             t0 = time.perf_counter()
             params, opt_state, losses, finite = chunk(
                 state.params, state.opt_state, data, key, state.step, n=end - state.step
@@ -104,20 +104,12 @@ def fit(
                     f"training diverged: non-finite loss or weights between steps {state.step} and {end}{where}; "
                     "try a lower train.lr"
                 )
-            for every, hook in hooks:
-                if end % every == 0:
-                    t1 = time.perf_counter()
-                    params = hook(params)
-                    dt += time.perf_counter() - t1
-            history = state.history
-            if end % max(cfg.steps_per_call, 1) == 0 or end == cfg.steps:
-                record = {"step": end, "seconds": state.seconds + dt, "loss": float(losses[-1])}
-                if evaluate is not None:
-                    record.update(evaluate(params))
-                history = history + [record]
-                bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k not in ("step", "seconds")})
-            state = FitState(params, opt_state, end, state.seconds + dt, history)
+            record = {"step": end, "seconds": state.seconds + dt, "loss": float(losses[-1])}
+            if evaluate is not None:
+                record.update(evaluate(params))
+            state = FitState(params, opt_state, end, state.seconds + dt, state.history + [record])
             bar.update(end - bar.n)
+            bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k not in ("step", "seconds")})
             out_of_time = 0 < cfg.max_seconds <= state.seconds
             if checkpoint is not None and (end - last_saved >= cfg.checkpoint_every or end in (cfg.steps, stop_at)
                                            or out_of_time):

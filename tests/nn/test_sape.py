@@ -80,6 +80,5 @@ def test_state_is_never_touched_by_the_optimizer():
 
 def test_training_hook_period():
     field = build_field(ModelConfig(encoding=EncodingConfig(name="sape", n_features=256)), 2, 1)
-    data = {"coords": jnp.zeros((4, 2)), "targets": jnp.zeros((4, 1))}
-    [(every, _)] = field.training_hooks(5000, data)
+    [(every, _)] = field.training_hooks(5000)
     assert every == 5000 // 512

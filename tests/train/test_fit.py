@@ -130,3 +130,19 @@ def test_complex_parameters_descend():
     data = {"a": jnp.array([1 + 2j, -3 + 0.5j], jnp.complex64)}
     out = fit(loss, FitState(params, opt.init(params)), data, cfg, opt, key=jax.random.PRNGKey(0), quiet=True)
     np.testing.assert_allclose(np.asarray(out.params["z"]), np.asarray(data["a"]), atol=1e-2)
+
+
+def test_hooks_run_inside_the_steps_on_absolute_step_counts():
+    def loss(params, data, key):
+        return jnp.sum(params["w"] ** 2)
+
+    def count(params, data):
+        return {**params, "count": params["count"] + 1.0}
+
+    cfg = TrainConfig(steps=20, steps_per_call=7, lr=0.1, schedule="constant")
+    opt = make_optimizer(cfg)
+    params = {"w": jnp.ones(2), "count": jnp.zeros(())}
+    state = FitState(params, opt.init(params))
+    out = fit(loss, state, {}, cfg, opt, key=jax.random.PRNGKey(0), quiet=True, hooks=[(3, count)])
+    assert float(out.params["count"]) == 6  # after steps 3, 6, ..., 18; chunks end at 7, 14, 20
+    assert [r["step"] for r in out.history] == [7, 14, 20]
