@@ -80,24 +80,24 @@ def parse_set(item: str) -> dict:
     return out
 
 
-def resolve(raw: dict, data_config_for) -> RunConfig:
-    """Typed RunConfig from a merged raw dict; ``data_config_for(modality)``
-    gives the modality's data dataclass."""
+def resolve(raw: dict, data_config_for, cls=RunConfig) -> RunConfig:
+    """Typed config (``cls``: RunConfig or a subclass) from a merged raw dict;
+    ``data_config_for(modality)`` gives the modality's data dataclass."""
     raw = dict(raw)
     data = raw.pop("data", None)
-    cfg = from_dict(RunConfig, raw)
+    cfg = from_dict(cls, raw)
     cfg.data = from_dict(data_config_for(cfg.modality), data, "config.data")
     return cfg
 
 
-def load_run_config(files, sets, overrides: dict, data_config_for) -> RunConfig:
+def load_run_config(files, sets, overrides: dict, data_config_for, cls=RunConfig) -> RunConfig:
     raw: dict = {}
     for f in files:
         raw = deep_merge(raw, read_yaml(f))
     for s in sets:
         raw = deep_merge(raw, parse_set(s))
     raw = deep_merge(raw, overrides)
-    return resolve(raw, data_config_for)
+    return resolve(raw, data_config_for, cls)
 
 
 def dump_yaml(cfg: RunConfig) -> str:

@@ -38,10 +38,12 @@ def saved_config(run_dir) -> RunConfig:
     return resolve(read_yaml(path), data_config_for)
 
 
-def prepare_run_dir(run_dir: Path, *, overwrite: bool, resume: bool) -> None:
+def prepare_run_dir(run_dir: Path, *, overwrite: bool, resume: bool, marker: str = CHECKPOINT) -> None:
+    """Make an empty output directory, refusing to clobber one unless told;
+    with ``resume`` only check that ``marker`` (the file resuming needs) is there."""
     if resume:
-        if not (run_dir / CHECKPOINT).is_file():
-            raise InrError(f"{run_dir}: nothing to resume (no {CHECKPOINT})")
+        if not (run_dir / marker).is_file():
+            raise InrError(f"{run_dir}: nothing to resume (no {marker})")
         return
     if run_dir.exists() and not run_dir.is_dir():
         raise InrError(f"{run_dir}: exists and is not a directory")
@@ -69,14 +71,16 @@ def fit_run(cfg: RunConfig, run_dir, *, resume: bool = False, overwrite: bool = 
     if resume:
         state = load_checkpoint(run_dir / CHECKPOINT, state.params, state.opt_state)
 
+    data = modality.training_data(signal, cfg.data)
+    score = jax.jit(modality.score(field.apply, cfg.data))
     state = fit(
         modality.loss(field.apply, cfg.data, cfg.train),
         state,
-        modality.training_data(signal, cfg.data),
+        data,
         cfg.train,
         optimizer,
         key=train_key,
-        evaluate=modality.progress(field.apply, signal, cfg.data),
+        evaluate=lambda params: {k: float(v) for k, v in score(params, data).items()},
         checkpoint=run_dir / CHECKPOINT,
         quiet=quiet,
         desc=f"fit {Path(cfg.input).name}",

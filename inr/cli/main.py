@@ -73,6 +73,78 @@ def cmd_render(args) -> int:
     return 0
 
 
+def parse_indices(text: str) -> list[int]:
+    """``0,5,10-19`` -> [0, 5, 10, ..., 19]."""
+    out = []
+    try:
+        for part in text.split(","):
+            lo, sep, hi = part.partition("-")
+            out.extend(range(int(lo), int(hi) + 1) if sep else [int(lo)])
+    except ValueError:
+        raise InrError(f"--indices {text!r}: expected numbers and ranges, e.g. 0,5,10-19") from None
+    return out
+
+
+def _init_devices(args) -> None:
+    """Before any JAX work: split the CPU into one device per core (small
+    batched matmuls use one thread per device, so fields sharded over these
+    devices use every core; other platforms ignore it), then join a
+    multi-process run (one process per host) if asked."""
+    import jax
+
+    n = args.cpu_devices
+    if n is None and "force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+        n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if n is not None:
+        if n < 1:
+            raise InrError(f"--cpu-devices must be >= 1 (got {n})")
+        jax.config.update("jax_num_cpu_devices", n)
+    if args.coordinator is None:
+        return
+
+    if args.num_processes is None or args.process_id is None:
+        raise InrError("--coordinator needs --num-processes and --process-id")
+    jax.distributed.initialize(args.coordinator, args.num_processes, args.process_id)
+
+
+def cmd_fit_many(args) -> int:
+    from inr.collections.config import CollectionRunConfig
+    from inr.collections.fitmany import CONFIG, fit_many
+    from inr.config import load_run_config, read_yaml, resolve
+    from inr.runs import data_config_for
+
+    _init_devices(args)
+    if args.resume:
+        if args.config or args.set or args.limit is not None:
+            raise InrError("--resume continues with the collection's saved config.yaml; drop --config, --set, --limit")
+        path = Path(args.out) / CONFIG
+        if not path.is_file():
+            raise InrError(f"{args.out}: nothing to resume (no {CONFIG})")
+        cfg = resolve(read_yaml(path), data_config_for, CollectionRunConfig)
+        if Path(cfg.input).resolve() != Path(args.source).resolve():
+            raise InrError(f"{args.out}: was fitted from {cfg.input}, not {args.source}")
+    else:
+        overrides = {"input": str(args.source)}
+        if args.limit is not None:
+            overrides["collection"] = {"limit": args.limit}
+        cfg = load_run_config(args.config or [], args.set or [], overrides, data_config_for, CollectionRunConfig)
+    summary = fit_many(cfg, Path(args.out), resume=args.resume, overwrite=args.overwrite, quiet=args.quiet)
+    if not args.quiet:
+        print(json.dumps(summary))
+    return 0
+
+
+def cmd_render_collection(args) -> int:
+    from inr.collections.render import render_collection
+
+    size = parse_size(args.size) if args.size else None
+    indices = parse_indices(args.indices) if args.indices else None
+    done = render_collection(args.collection, args.out, indices, size, args.columns)
+    if not args.quiet:
+        print(f"wrote {args.out} ({len(done)} fields)")
+    return 0
+
+
 def cmd_info(args) -> int:
     from inr.runs import describe_run
 
@@ -114,6 +186,33 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--size", metavar="WxH", help="output size, e.g. 1024x768 (default: the signal's)")
     render.add_argument("--quiet", action="store_true")
     render.set_defaults(func=cmd_render)
+
+    many = sub.add_parser("fit-many", help="fit every signal of a folder or IDX file into a collection")
+    many.add_argument("source", help="folder of signal files, or an IDX image file (labels found beside it)")
+    many.add_argument("--config", action="append", metavar="FILE", help="YAML config (repeatable, applied in order)")
+    many.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one config key")
+    many.add_argument("--out", required=True, metavar="COLLECTION", help="collection directory")
+    many.add_argument("--limit", type=int, metavar="N", help="fit only the first N signals")
+    mode = many.add_mutually_exclusive_group()
+    mode.add_argument("--overwrite", action="store_true", help="replace an existing COLLECTION")
+    mode.add_argument("--resume", action="store_true", help="continue an interrupted COLLECTION")
+    many.add_argument("--quiet", action="store_true", help="no progress bar")
+    many.add_argument("--cpu-devices", type=int, metavar="N",
+                      help="CPU devices to shard the fields over (default: one per core)")
+    dist = many.add_argument_group("multi-process (one process per host; see the README)")
+    dist.add_argument("--coordinator", metavar="HOST:PORT", help="address of process 0")
+    dist.add_argument("--num-processes", type=int, metavar="N")
+    dist.add_argument("--process-id", type=int, metavar="I")
+    many.set_defaults(func=cmd_fit_many)
+
+    rc = sub.add_parser("render-collection", help="decode a collection's fields into a picture grid")
+    rc.add_argument("collection", metavar="COLLECTION")
+    rc.add_argument("--out", required=True, metavar="FILE", help="output file (e.g. grid.png)")
+    rc.add_argument("--indices", metavar="LIST", help="fields to render, e.g. 0,5,10-19 (default: the first 64)")
+    rc.add_argument("--size", metavar="WxH", help="size of each decoded field (default: the signals')")
+    rc.add_argument("--columns", type=int, default=0, help="grid columns (default: square)")
+    rc.add_argument("--quiet", action="store_true")
+    rc.set_defaults(func=cmd_render_collection)
 
     info = sub.add_parser("info", help="print a run's spec, parameter count and metrics")
     info.add_argument("run_dir", metavar="RUNDIR")

@@ -59,19 +59,25 @@ def save_field(run_dir, field: Field, params, meta: dict) -> None:
     })
 
 
-def read_field_json(run_dir) -> dict:
-    path = Path(run_dir) / "field.json"
+def read_format_json(path: Path, fmt: str, version: int, what: str, missing: str) -> dict:
+    """A JSON description of format ``fmt`` no newer than ``version``, or a
+    one-line :class:`InrError` (``missing`` says what to do when it is absent)."""
     try:
         meta = json.loads(path.read_text())
     except FileNotFoundError:
-        raise InrError(f"{path}: not found (is {run_dir} a finished run directory?)") from None
+        raise InrError(f"{path}: not found{missing}") from None
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InrError(f"{path}: corrupt field description (not valid JSON)") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise InrError(f"{path}: not an inr field description")
-    if meta.get("format_version", 0) > FORMAT_VERSION:
+        raise InrError(f"{path}: corrupt {what} (not valid JSON)") from None
+    if not isinstance(meta, dict) or meta.get("format") != fmt:
+        raise InrError(f"{path}: not an inr {what}")
+    if meta.get("format_version", 0) > version:
         raise InrError(f"{path}: format version {meta['format_version']} is newer than this inr reads")
     return meta
+
+
+def read_field_json(run_dir) -> dict:
+    return read_format_json(Path(run_dir) / "field.json", FORMAT, FORMAT_VERSION, "field description",
+                            f" (is {run_dir} a finished run directory?)")
 
 
 def load_field(run_dir) -> tuple[Field, dict, dict]:

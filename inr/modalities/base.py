@@ -12,6 +12,7 @@ class Modality(Protocol):
     name: str
     data_config: type
     in_dim: int
+    extensions: tuple  # file suffixes this modality reads, lower case
 
     def load(self, path, cfg) -> Any:
         """Read and validate the input file; raise InrError on bad input."""
@@ -24,8 +25,9 @@ class Modality(Protocol):
     def loss(self, apply: Callable, cfg, train_cfg) -> Callable:
         """``loss(params, data, key) -> scalar``."""
 
-    def progress(self, apply: Callable, signal, cfg) -> Callable:
-        """``evaluate(params) -> {name: float}`` logged during training."""
+    def score(self, apply: Callable, cfg) -> Callable:
+        """Pure ``score(params, data) -> {name: scalar}`` on training data,
+        logged during training (vmappable over a stack of fields)."""
 
     def metadata(self, signal, cfg) -> dict:
         """What a decoder needs besides the spec (normalisation, shape, ...)."""

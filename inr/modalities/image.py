@@ -1,11 +1,11 @@
 """Images: pixel-centre coordinates in [-1, 1]^2 -> normalised colour."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -69,17 +69,20 @@ class ImageModality:
     name = "image"
     data_config = ImageDataConfig
     in_dim = 2
+    extensions = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
 
     def load(self, path, cfg: ImageDataConfig) -> ImageSignal:
         NORMALISATIONS.get(cfg.normalize)
         SPLITS.get(cfg.split)
         pixels, bits = load_image(path)
-        original = pixels.shape[:2]
-        if cfg.resize is not None:
-            if len(cfg.resize) != 2 or min(cfg.resize) < 2:
-                raise InrError(f"data.resize must be [height, width] with both >= 2 (got {cfg.resize})")
-            pixels = resize(pixels, cfg.resize)
-        return ImageSignal(str(Path(path)), pixels, bits, tuple(original))
+        return ImageSignal(str(Path(path)), self._resized(pixels, cfg), bits, tuple(pixels.shape[:2]))
+
+    def _resized(self, pixels, cfg):
+        if cfg.resize is None:
+            return pixels
+        if len(cfg.resize) != 2 or min(cfg.resize) < 2:
+            raise InrError(f"data.resize must be [height, width] with both >= 2 (got {cfg.resize})")
+        return resize(pixels, cfg.resize)
 
     def out_dim(self, signal: ImageSignal) -> int:
         return signal.pixels.shape[-1]
@@ -98,17 +101,27 @@ class ImageModality:
     def loss(self, apply, cfg, train_cfg):
         return mse_loss(apply, train_cfg.batch_size)
 
-    def progress(self, apply, signal: ImageSignal, cfg):
-        """PSNR (on [0, 1], unclipped) over the training pixels, jitted."""
-        data = self.training_data(signal, cfg)
-        scale = self._normalise(cfg)["scale"]
+    def score(self, apply, cfg):
+        """Pure ``score(params, data) -> {"psnr": scalar}`` on training data,
+        PSNR on [0, 1] with the prediction clipped to the valid range, as the
+        final metrics are; jit it, or vmap it over a stack of fields."""
+        norm = self._normalise(cfg)
 
-        @jax.jit
-        def train_psnr(params, data):  # data as an argument: closed-over arrays get constant-folded
-            mse = jnp.mean((apply(params, data["coords"]) - data["targets"]) ** 2) / scale**2
-            return psnr_from_mse(mse)
+        def score(params, data):
+            pixels = jnp.clip((apply(params, data["coords"]) - norm["offset"]) / norm["scale"], 0.0, 1.0)
+            target = (data["targets"] - norm["offset"]) / norm["scale"]
+            return {"psnr": psnr_from_mse(jnp.mean((pixels - target) ** 2))}
 
-        return lambda params: {"psnr": float(train_psnr(params, data))}
+        return score
+
+    def from_array(self, pixels: np.ndarray, source: str, cfg) -> ImageSignal:
+        """A signal from an in-memory ``(H, W)`` or ``(H, W, C)`` uint8 image
+        (e.g. one digit of an IDX file)."""
+        pixels = np.asarray(pixels)
+        if pixels.ndim == 2:
+            pixels = pixels[..., None]
+        unit = pixels.astype(np.float32) / 255.0
+        return ImageSignal(source, self._resized(unit, cfg), 8, tuple(pixels.shape[:2]))
 
     def metadata(self, signal: ImageSignal, cfg) -> dict:
         h, w, c = signal.pixels.shape
@@ -139,6 +152,19 @@ class ImageModality:
     def render(self, apply, params, meta: dict, out, size=None) -> None:
         shape = tuple(size) if size else tuple(meta["signal"]["shape"])
         write_image(out, self.decode(apply, params, meta, shape))
+
+    def render_many(self, apply, params_list, meta: dict, out, size=None, columns: int = 0) -> None:
+        """Decode several fields into one picture grid (1-pixel gaps)."""
+        shape = tuple(size) if size else tuple(meta["signal"]["shape"])
+        tiles = [np.clip(self.decode(apply, p, meta, shape), 0.0, 1.0) for p in params_list]
+        columns = columns or math.ceil(math.sqrt(len(tiles)))
+        rows = math.ceil(len(tiles) / columns)
+        h, w, c = tiles[0].shape
+        sheet = np.ones(((h + 1) * rows - 1, (w + 1) * columns - 1, c), np.float32)
+        for i, tile in enumerate(tiles):
+            r, q = divmod(i, columns)
+            sheet[r * (h + 1): r * (h + 1) + h, q * (w + 1): q * (w + 1) + w] = tile
+        write_image(out, sheet)
 
 
 MODALITIES.register("image", ImageModality())

@@ -26,29 +26,55 @@ def _all_finite(tree):
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
 
 
-def make_chunk_fn(loss_fn: Callable, optimizer: optax.GradientTransformation, hooks=()):
+def _stacked(loss_fn, optimizer, hooks):
+    """The single-field pieces lifted to a stack of fields on a leading axis.
+
+    The losses are summed, so each field gets exactly its own gradient; the
+    optimizer update is vmapped, so global-norm clipping and schedules act per
+    field as they would alone; the per-field keys are folded with the step."""
+    return (
+        lambda p, d, keys: jnp.sum(jax.vmap(loss_fn)(p, d, keys)),
+        jax.vmap(optimizer.update),
+        jax.vmap(jax.random.fold_in, in_axes=(0, None)),
+        tuple((every, jax.vmap(h)) for every, h in hooks),
+        jax.vmap(_all_finite),
+    )
+
+
+def make_chunk_fn(loss_fn: Callable, optimizer: optax.GradientTransformation, hooks=(), stacked: bool = False):
     """``chunk(params, opt_state, data, key, start, n) -> (params, opt_state, losses, finite)``.
 
     ``hooks`` are ``(every, fn(params, data) -> params)`` pairs applied inside
-    the scan after every ``every``-th step, so they cost no host round trip."""
+    the scan after every ``every``-th step, so they cost no host round trip.
+    With ``stacked``, params, opt_state, data and key carry a leading field
+    axis and ``finite`` is per field; the single-field functions are reused
+    through ``vmap``."""
+    update, fold, all_finite = optimizer.update, jax.random.fold_in, _all_finite
+    if stacked:
+        loss_fn, update, fold, hooks, all_finite = _stacked(loss_fn, optimizer, hooks)
 
     def chunk(params, opt_state, data, key, start, n):
         def body(carry, i):
             p, s = carry
-            loss, grads = jax.value_and_grad(loss_fn)(p, data, jax.random.fold_in(key, start + i))
+            loss, grads = jax.value_and_grad(loss_fn)(p, data, fold(key, start + i))
             # jax.grad of a real loss gives the conjugate of a complex parameter's descent direction
             grads = jax.tree_util.tree_map(lambda g: jnp.conj(g) if jnp.iscomplexobj(g) else g, grads)
-            updates, s = optimizer.update(grads, s, p)
+            updates, s = update(grads, s, p)
             p = optax.apply_updates(p, updates)
             for every, hook in hooks:
                 p = jax.lax.cond((start + i + 1) % every == 0, hook, lambda q, _: q, p, data)
             return (p, s), loss
 
         (params, opt_state), losses = jax.lax.scan(body, (params, opt_state), jnp.arange(n))
-        finite = jnp.all(jnp.isfinite(losses)) & _all_finite(params)
+        # a field whose loss went NaN has NaN weights after the update
+        finite = all_finite(params) if stacked else jnp.all(jnp.isfinite(losses)) & all_finite(params)
         return params, opt_state, losses, finite
 
     return jax.jit(chunk, static_argnames="n")
+
+
+def init_opt_state(optimizer: optax.GradientTransformation, params, stacked: bool = False):
+    return jax.vmap(optimizer.init)(params) if stacked else optimizer.init(params)
 
 
 def _chunk_end(step: int, cfg: TrainConfig) -> int:
@@ -70,6 +96,8 @@ def fit(
     desc: str = "fit",
     stop_at: int | None = None,
     hooks=(),
+    stacked: bool = False,
+    chunk: Callable | None = None,
 ) -> FitState:
     """Run ``cfg.steps`` optimisation steps from ``state`` and return the final state.
 
@@ -79,10 +107,13 @@ def fit(
     ``stop_at`` ends this call early at that step (a chunk boundary), as an
     interruption would; the schedule still spans ``cfg.steps``. So does
     ``cfg.max_seconds``, a wall-time budget.
+    With ``stacked`` the state holds a stack of fields (leading axis) fitted
+    together, ``key`` is one key per field, and the logged loss is their sum.
     Raises :class:`DivergedError` on a non-finite loss, leaving the last good
-    checkpoint on disk.
+    checkpoint on disk. ``chunk`` is a prebuilt :func:`make_chunk_fn` of the
+    same arguments, to compile once for many calls.
     """
-    chunk = make_chunk_fn(loss_fn, optimizer, tuple(hooks))
+    chunk = chunk or make_chunk_fn(loss_fn, optimizer, tuple(hooks), stacked)
     if checkpoint is not None and state.step == 0:
         save_checkpoint(checkpoint, state)
     last_saved = state.step
@@ -98,11 +129,12 @@ def fit(
             )
             losses = jax.device_get(losses)
             dt = time.perf_counter() - t0
-            if not bool(finite):
+            if not bool(jnp.all(finite)):
                 where = f" (last good checkpoint, step {last_saved}, kept in {checkpoint})" if checkpoint else ""
+                which = f" in fields {jnp.flatnonzero(~finite)[:10].tolist()}" if stacked else ""
                 raise DivergedError(
-                    f"training diverged: non-finite loss or weights between steps {state.step} and {end}{where}; "
-                    "try a lower train.lr"
+                    f"training diverged{which}: non-finite loss or weights between steps {state.step} and {end}"
+                    f"{where}; try a lower train.lr"
                 )
             record = {"step": end, "seconds": state.seconds + dt, "loss": float(losses[-1])}
             if evaluate is not None:

@@ -1,0 +1,162 @@
+"""The collection format, readable without this library or any code execution.
+
+``weights.safetensors``: ``weights`` (N, P) float32, one flat parameter vector
+per field in the canonical layout (``collection.json["layout"]``: name, shape
+and offset of each parameter, MLP ``(W, b)`` in depth order), plus the field's
+fixed buffers (``buffers.encoding.*``). ``collection.json``: format version,
+the field spec, coordinate convention, normalisation and one record per field
+(source, label, seed, metrics).
+
+While fitting, each chunk of fields is written as its own part
+(``parts/part-NNNNN.safetensors``, records in its metadata); the merge into the
+final files happens once every part is present, so an interrupted or
+multi-process run never leaves a field missing or twice.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+from safetensors import SafetensorError
+from safetensors.numpy import load_file, save_file
+
+from inr.atomic import atomic_path, write_json
+from inr.errors import InrError
+from inr.fields.io import COORDINATES, field_from_spec, field_spec, read_format_json
+from inr.fields.layout import layout
+from inr.fields.model import Field
+
+FORMAT = "inr.collection"
+FORMAT_VERSION = 1
+WEIGHTS = "weights.safetensors"
+MANIFEST = "collection.json"
+PARTS = "parts"
+
+
+def part_path(root: Path, chunk: int) -> Path:
+    return Path(root) / PARTS / f"part-{chunk:05d}.safetensors"
+
+
+def write_part(root: Path, chunk: int, flat: np.ndarray, records: list[dict], history: list) -> None:
+    with atomic_path(part_path(root, chunk)) as tmp:
+        save_file({"weights": np.ascontiguousarray(flat, np.float32)}, str(tmp),
+                  metadata={"fields": json.dumps(records), "history": json.dumps(history)})
+
+
+def read_part(path: Path) -> tuple[np.ndarray, list[dict], list]:
+    try:
+        flat = load_file(str(path))["weights"]
+        with open(path, "rb") as fh:
+            header = json.loads(fh.read(int.from_bytes(fh.read(8), "little")))
+        records = json.loads(header["__metadata__"]["fields"])
+        history = json.loads(header["__metadata__"]["history"])
+    except (SafetensorError, OSError, KeyError, ValueError) as err:
+        raise InrError(f"{path}: corrupt collection part ({err}); delete it and run again with --resume") from None
+    if len(records) != flat.shape[0]:
+        raise InrError(f"{path}: {flat.shape[0]} weight rows but {len(records)} field records")
+    return flat, records, history
+
+
+def merge(root: Path, n_chunks: int, field: Field, template, header: dict) -> None:
+    """Concatenate the parts in order into the final weights and manifest, then drop the parts."""
+    root = Path(root)
+    flats, records, histories = [], [], []
+    for c in range(n_chunks):
+        flat, recs, history = read_part(part_path(root, c))
+        flats.append(flat)
+        records.extend(recs)
+        histories.append({"chunk": c, "history": history})
+    weights = np.concatenate(flats, axis=0)
+    arrays = {"weights": weights}
+    arrays.update({f"buffers.encoding.{k}": np.asarray(v) for k, v in field.encoding.buffers.items()})
+    with atomic_path(root / WEIGHTS) as tmp:
+        save_file(arrays, str(tmp))
+    write_json(root / MANIFEST, {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        **field_spec(field),
+        "coordinates": COORDINATES,
+        "count": int(weights.shape[0]),
+        "param_count": int(weights.shape[1]),
+        "layout": layout(template),
+        **header,
+        "chunks": histories,
+        "fields": records,
+    })
+    shutil.rmtree(root / PARTS, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A loaded collection: ``weights`` (N, P) float32, the field to decode
+    them with, and the manifest (``meta``; per-field records in ``fields``)."""
+
+    weights: np.ndarray
+    field: Field
+    meta: dict
+
+    @property
+    def fields(self) -> list[dict]:
+        return self.meta["fields"]
+
+    def __len__(self) -> int:
+        return self.weights.shape[0]
+
+    def params(self, i: int) -> dict:
+        """Field ``i``'s params pytree."""
+        return self._unravel(jnp.asarray(self.weights[i]))
+
+    def stacked_params(self, indices) -> dict:
+        """Params of the chosen fields stacked on a leading axis (for ``vmap``)."""
+        return jax.vmap(self._unravel)(jnp.asarray(self.weights[np.asarray(indices)]))
+
+    @functools.cached_property
+    def _unravel(self):
+        return ravel_pytree(self.field.init(jax.random.PRNGKey(0)))[1]
+
+    @property
+    def labels(self) -> np.ndarray | None:
+        labels = [r.get("label") for r in self.fields]
+        return None if any(v is None for v in labels) else np.asarray(labels)
+
+
+def read_manifest(root) -> dict:
+    unfinished = " (unfinished: continue it with inr fit-many --resume)" if (Path(root) / PARTS).is_dir() else ""
+    return read_format_json(Path(root) / MANIFEST, FORMAT, FORMAT_VERSION, "collection manifest",
+                            f"; is {root} a collection?{unfinished}")
+
+
+def load_collection(root) -> Collection:
+    """Read a collection: arrays plus spec, no code executed."""
+    root = Path(root)
+    meta = read_manifest(root)
+    field = field_from_spec(meta, str(root / MANIFEST))
+    path = root / WEIGHTS
+    try:
+        arrays = load_file(str(path))
+        weights = arrays["weights"]
+        buffers = {k: arrays[f"buffers.encoding.{k}"] for k in field.encoding.buffers}
+    except FileNotFoundError:
+        raise InrError(f"{path}: not found") from None
+    except (SafetensorError, OSError) as err:
+        raise InrError(f"{path}: corrupt or truncated weight file ({err})") from None
+    except KeyError as err:
+        raise InrError(f"{path}: missing array {err} named by {MANIFEST}") from None
+    expected = (meta.get("count"), field.param_count())
+    if weights.ndim != 2 or tuple(weights.shape) != expected or len(meta.get("fields", [])) != weights.shape[0]:
+        raise InrError(f"{path}: weights of shape {tuple(weights.shape)} disagree with {MANIFEST} "
+                       f"({expected[0]} fields of {expected[1]} parameters, {len(meta.get('fields', []))} records)")
+    for k, v in buffers.items():
+        if v.shape != np.shape(field.encoding.buffers[k]):
+            raise InrError(f"{path}: encoding buffer {k} has shape {v.shape}, expected "
+                           f"{np.shape(field.encoding.buffers[k])}")
+    field = dataclasses.replace(field, encoding=dataclasses.replace(field.encoding, buffers=buffers))
+    return Collection(weights, field, meta)

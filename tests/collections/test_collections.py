@@ -1,0 +1,247 @@
+"""Collections: vmap fitting equals single fits, sharding and processes do not
+change the weights, the format round-trips and decodes, resume after a kill."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import jax
+import numpy as np
+import pytest
+
+import inr as inr_api
+from safetensors.numpy import load_file
+
+from inr.collections.config import CollectionRunConfig
+from inr.collections.fitmany import INITS, fit_many
+from inr.collections.format import load_collection, part_path
+from inr.collections.idx import read_idx
+from inr.config import load_run_config
+from inr.errors import InrError
+from inr.fields.evaluate import evaluate_grid
+from inr.fields.model import build_field
+from inr.metrics import psnr
+from inr.modalities import MODALITIES
+from inr.runs import data_config_for
+from inr.train.checkpoint import FitState
+from inr.train.fit import fit
+from inr.train.optim import make_optimizer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DIGITS = os.path.join(ROOT, "assets", "mnist-100-images-idx3-ubyte.gz")
+CONFIG = os.path.join(ROOT, "configs", "collections", "mnist_siren.yaml")
+SMALL = ["train.steps=10", "train.steps_per_call=5", "collection.chunk_size=4"]
+
+
+def config(*sets, limit=10) -> CollectionRunConfig:
+    return load_run_config([CONFIG], [*SMALL, *sets], {"input": DIGITS, "collection": {"limit": limit}},
+                           data_config_for, CollectionRunConfig)
+
+
+def inr(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "inr", *map(str, args)], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})})
+
+
+def weights(path):
+    return load_file(str(path / "weights.safetensors"))["weights"]
+
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory):
+    out = tmp_path_factory.mktemp("coll") / "c"
+    fit_many(config("collection.init=random"), out, quiet=True)
+    return out
+
+
+def test_idx_reader_and_labels():
+    images = read_idx(DIGITS)
+    assert images.shape == (100, 28, 28) and images.dtype == np.uint8
+    labels = read_idx(DIGITS.replace("images-idx3", "labels-idx1"))
+    assert labels[:5].tolist() == [7, 2, 1, 0, 4]
+
+
+def test_vmap_fit_equals_fitting_each_field_alone(collection):
+    cfg = config("collection.init=random")
+    coll = load_collection(collection)
+    image = MODALITIES.get("image")
+    field = build_field(cfg.model, 2, 1)
+    opt = make_optimizer(cfg.train)
+    raw = read_idx(DIGITS)
+    for j in (0, 7):
+        signal = image.from_array(raw[j], f"digit {j}", cfg.data)
+        init_key, train_key = jax.random.split(jax.random.PRNGKey(cfg.seed + j))
+        params = field.init(init_key)
+        state = fit(image.loss(field.apply, cfg.data, cfg.train), FitState(params, opt.init(params)),
+                    image.training_data(signal, cfg.data), cfg.train, opt, key=train_key, quiet=True)
+        alone = np.asarray(jax.flatten_util.ravel_pytree(state.params)[0])
+        np.testing.assert_allclose(coll.weights[j], alone, rtol=1e-4, atol=1e-5)
+        assert coll.fields[j]["seed"] == cfg.seed + j
+
+
+def test_manifest_layout_and_records(collection):
+    coll = inr_api.load_collection(collection)
+    meta = coll.meta
+    assert len(coll) == 10 and coll.weights.shape == (10, 1185)
+    assert [e["name"] for e in meta["layout"]] == ["mlp.0.W", "mlp.0.b", "mlp.1.W", "mlp.1.b", "mlp.2.W", "mlp.2.b"]
+    assert meta["layout"][1] == {"name": "mlp.0.b", "shape": [32], "offset": 64}
+    assert meta["normalisation"] == {"scale": 2.0, "offset": -1.0}
+    assert meta["model"]["omega0"] == 30.0 and meta["signal"]["shape"] == [28, 28]
+    assert [f["index"] for f in coll.fields] == list(range(10))
+    assert coll.labels.tolist() == read_idx(DIGITS.replace("images-idx3", "labels-idx1"))[:10].tolist()
+
+
+def test_decoded_fields_match_the_reported_metrics(collection):
+    coll = load_collection(collection)
+    raw = read_idx(DIGITS)
+    norm = coll.meta["normalisation"]
+    for i in (0, 3, 9):
+        out = evaluate_grid(coll.field.apply, coll.params(i), (28, 28))
+        recon = (out - norm["offset"]) / norm["scale"]
+        assert abs(psnr(recon, raw[i][..., None] / 255.0) - coll.fields[i]["metrics"]["psnr"]) < 1e-2
+    stacked = coll.stacked_params([2, 5])
+    np.testing.assert_array_equal(np.asarray(stacked["mlp"][1]["W"][1]), np.asarray(coll.params(5)["mlp"][1]["W"]))
+
+
+def test_init_modes():
+    cfg = config()
+    field = build_field(cfg.model, 2, 1)
+    leaf = lambda p, i: np.asarray(p["mlp"][1]["W"][i])  # noqa: E731
+    shared = INITS.get("shared")(field, cfg)([0, 1, 2, 3], [0, 0, 0, 1])
+    assert np.array_equal(leaf(shared, 0), leaf(shared, 2))
+    assert not np.array_equal(leaf(shared, 0), leaf(shared, 3))
+    rand = INITS.get("random")(field, cfg)([0, 1], [0, 0])
+    assert not np.array_equal(leaf(rand, 0), leaf(rand, 1))
+    alone = field.init(jax.random.split(jax.random.PRNGKey(cfg.seed + 1))[0])
+    assert np.array_equal(leaf(rand, 1), np.asarray(alone["mlp"][1]["W"]))
+    with pytest.raises(InrError, match="init_field"):
+        INITS.get("field")(field, cfg)
+
+
+def test_init_from_a_fitted_field_and_k_fits(tmp_path):
+    run = tmp_path / "run"
+    from inr.fields.io import save_field
+
+    cfg = config()
+    field = build_field(cfg.model, 2, 1)
+    start = field.init(jax.random.PRNGKey(42))
+    run.mkdir()
+    save_field(run, field, start, {"modality": "image"})
+    out = tmp_path / "c"
+    fit_many(config("collection.init=field", f"collection.init_field={run}", "collection.fits_per_signal=2",
+                    "train.steps=1", "train.lr=1e-9"), out, quiet=True)
+    coll = load_collection(out)
+    assert len(coll) == 20 and [f["fit"] for f in coll.fields[:4]] == [0, 1, 0, 1]
+    assert coll.fields[0]["source"] == coll.fields[1]["source"]
+    flat = np.asarray(jax.flatten_util.ravel_pytree(start)[0])
+    np.testing.assert_allclose(coll.weights[5], flat, atol=1e-6)
+
+
+def test_four_devices_give_the_same_weights_as_one(tmp_path):
+    args = ["--config", CONFIG, *sum((["--set", s] for s in SMALL), []), "--limit", "10", "--quiet"]
+    runs = {}
+    for n in (1, 4):
+        out = tmp_path / f"d{n}"
+        proc = inr("fit-many", DIGITS, *args, "--out", out,
+                   env={"XLA_FLAGS": f"--xla_force_host_platform_device_count={n}"})
+        assert proc.returncode == 0, proc.stderr
+        runs[n] = weights(out)
+    np.testing.assert_allclose(runs[4], runs[1], rtol=1e-5, atol=1e-5)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+def test_two_processes_give_the_same_collection_as_one(tmp_path, collection):
+    out = tmp_path / "mp"
+    port = _free_port()
+    args = ["--config", CONFIG, *sum((["--set", s] for s in SMALL), []), "--set", "collection.init=random",
+            "--limit", "10", "--quiet", "--cpu-devices", "1", "--coordinator", f"localhost:{port}",
+            "--num-processes", "2"]
+    procs = [subprocess.Popen([sys.executable, "-m", "inr", "fit-many", DIGITS, *args, "--process-id", str(i),
+                               "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for i in (0, 1)]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    np.testing.assert_array_equal(weights(out), weights(collection))
+    a = json.loads((out / "collection.json").read_text())["fields"]
+    b = json.loads((collection / "collection.json").read_text())["fields"]
+    assert [f["source"] for f in a] == [f["source"] for f in b]
+
+
+def test_killed_run_resumes_to_the_uninterrupted_collection(tmp_path):
+    sets = ["train.steps=60", "collection.chunk_size=2"]
+    args = ["--config", CONFIG, *sum((["--set", s] for s in sets), []), "--limit", "8", "--quiet", "--cpu-devices", "1"]
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "inr", "fit-many", DIGITS, *args, "--out", str(killed)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not part_path(killed, 1).is_file() and time.time() < deadline:
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    assert part_path(killed, 1).is_file() and not (killed / "weights.safetensors").exists()
+    resumed = inr("fit-many", DIGITS, "--out", killed, "--resume", "--quiet", "--cpu-devices", "1")
+    assert resumed.returncode == 0, resumed.stderr
+    full = tmp_path / "full"
+    fit_many(load_run_config([CONFIG], sets, {"input": DIGITS, "collection": {"limit": 8}}, data_config_for,
+                             CollectionRunConfig), full, quiet=True)
+    np.testing.assert_array_equal(weights(killed), weights(full))
+    records = json.loads((killed / "collection.json").read_text())["fields"]
+    assert [f["index"] for f in records] == list(range(8))
+
+
+def test_render_collection_grid(collection, tmp_path):
+    import imageio.v3 as iio
+
+    out = tmp_path / "grid.png"
+    proc = inr("render-collection", collection, "--out", out, "--indices", "0-3,5", "--columns", "5")
+    assert proc.returncode == 0, proc.stderr
+    assert iio.imread(out).shape[:2] == (28, 5 * 28 + 4)
+
+
+def _assert_user_error(proc, fragment):
+    assert proc.returncode == 2, proc.stderr
+    lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1 and fragment in lines[0], proc.stderr
+
+
+def test_corrupt_weights_and_disagreeing_manifest(collection, tmp_path):
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(collection, bad)
+    data = (bad / "weights.safetensors").read_bytes()
+    (bad / "weights.safetensors").write_bytes(data[: len(data) // 2])
+    _assert_user_error(inr("render-collection", bad, "--out", tmp_path / "x.png"), "weights.safetensors")
+    assert not (tmp_path / "x.png").exists()
+    shutil.copy(collection / "weights.safetensors", bad / "weights.safetensors")
+    meta = json.loads((bad / "collection.json").read_text())
+    meta["count"] = 11
+    (bad / "collection.json").write_text(json.dumps(meta))
+    _assert_user_error(inr("render-collection", bad, "--out", tmp_path / "x.png"), "disagree")
+    (bad / "collection.json").write_text("{not json")
+    _assert_user_error(inr("render-collection", bad, "--out", tmp_path / "x.png"), "collection.json")
+
+
+def test_bad_sources(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    _assert_user_error(inr("fit-many", empty, "--out", tmp_path / "o"), "no image files")
+    sizes = tmp_path / "sizes"
+    sizes.mkdir()
+    import imageio.v3 as iio
+
+    iio.imwrite(sizes / "a.png", np.zeros((8, 8), np.uint8))
+    iio.imwrite(sizes / "b.png", np.zeros((9, 8), np.uint8))
+    _assert_user_error(inr("fit-many", sizes, "--set", "train.steps=2", "--out", tmp_path / "o2", "--quiet"),
+                       "data.resize")
+    trunc = tmp_path / "t-images-idx3-ubyte"
+    trunc.write_bytes(read_idx(DIGITS).tobytes()[:100])
+    _assert_user_error(inr("fit-many", trunc, "--out", tmp_path / "o3"), "IDX")
