@@ -90,14 +90,18 @@ def resolve(raw: dict, data_config_for, cls=RunConfig) -> RunConfig:
     return cfg
 
 
-def load_run_config(files, sets, overrides: dict, data_config_for, cls=RunConfig) -> RunConfig:
+def merged(files, sets, overrides: dict) -> dict:
+    """The raw config: each file in order, then each ``--set``, then ``overrides``."""
     raw: dict = {}
     for f in files:
         raw = deep_merge(raw, read_yaml(f))
     for s in sets:
         raw = deep_merge(raw, parse_set(s))
-    raw = deep_merge(raw, overrides)
-    return resolve(raw, data_config_for, cls)
+    return deep_merge(raw, overrides)
+
+
+def load_run_config(files, sets, overrides: dict, data_config_for, cls=RunConfig) -> RunConfig:
+    return resolve(merged(files, sets, overrides), data_config_for, cls)
 
 
 def dump_yaml(cfg: RunConfig) -> str:

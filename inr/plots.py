@@ -39,3 +39,22 @@ def curves_png(named: dict[str, list[dict]], path, metric: str = "psnr", label: 
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
+
+
+def confusion_png(matrix, path, title: str = "") -> None:
+    """A confusion matrix (rows: true class, columns: predicted) with counts."""
+    import numpy as np
+
+    m = np.asarray(matrix)
+    fig, ax = plt.subplots(figsize=(5, 4.5), constrained_layout=True)
+    ax.imshow(m, cmap="Blues")
+    for (i, j), v in np.ndenumerate(m):
+        ax.text(j, i, str(v), ha="center", va="center", fontsize=7, color="white" if v > m.max() / 2 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_xticks(range(m.shape[1]))
+    ax.set_yticks(range(m.shape[0]))
+    ax.set_title(title)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)

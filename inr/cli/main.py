@@ -145,6 +145,30 @@ def cmd_render_collection(args) -> int:
     return 0
 
 
+def cmd_weights_train(args) -> int:
+    from inr.config import merged
+    from inr.schema import from_dict
+    from inr.weightspace.runs import dumps, train_run
+    from inr.weightspace.train import WeightTrainConfig
+
+    overrides = {"task": args.task}
+    if args.model:
+        overrides["model"] = {"name": args.model}
+    cfg = from_dict(WeightTrainConfig, merged(args.config or [], args.set or [], overrides))
+    metrics = train_run(cfg, args.collection, args.out, overwrite=args.overwrite, quiet=args.quiet)
+    if not args.quiet:
+        print(dumps(metrics))
+        print(f"outputs in {args.out}")
+    return 0
+
+
+def cmd_weights_eval(args) -> int:
+    from inr.weightspace.runs import eval_run
+
+    print(json.dumps(eval_run(args.run_dir, args.collection, args.predictions)))
+    return 0
+
+
 def cmd_info(args) -> int:
     from inr.runs import describe_run
 
@@ -213,6 +237,24 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--columns", type=int, default=0, help="grid columns (default: square)")
     rc.add_argument("--quiet", action="store_true")
     rc.set_defaults(func=cmd_render_collection)
+
+    weights = sub.add_parser("weights", help="learn on a collection's weights (DWSNets)")
+    wsub = weights.add_subparsers(dest="weights_verb", required=True, parser_class=_Parser)
+    wt = wsub.add_parser("train", help="train a weight-space model on a collection")
+    wt.add_argument("collection", metavar="COLLECTION")
+    wt.add_argument("--task", choices=["classify"], default="classify")
+    wt.add_argument("--model", choices=["dws", "mlp"], help="DWSNet or the flattened-weights MLP (default: dws)")
+    wt.add_argument("--config", action="append", metavar="FILE", help="YAML config (repeatable, applied in order)")
+    wt.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one key, e.g. augment=true")
+    wt.add_argument("--out", required=True, metavar="RUNDIR")
+    wt.add_argument("--overwrite", action="store_true", help="replace an existing RUNDIR")
+    wt.add_argument("--quiet", action="store_true")
+    wt.set_defaults(func=cmd_weights_train)
+    we = wsub.add_parser("eval", help="predict every field of a collection with a trained model")
+    we.add_argument("run_dir", metavar="RUNDIR")
+    we.add_argument("collection", metavar="COLLECTION")
+    we.add_argument("--predictions", metavar="FILE.json", help="write per-field predictions, in collection order")
+    we.set_defaults(func=cmd_weights_eval)
 
     info = sub.add_parser("info", help="print a run's spec, parameter count and metrics")
     info.add_argument("run_dir", metavar="RUNDIR")

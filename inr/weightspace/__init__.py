@@ -1,0 +1,1 @@
+"""Learning on MLP weights: permutation-equivariant layers (DWSNets)."""

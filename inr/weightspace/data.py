@@ -1,0 +1,72 @@
+"""A collection as weight-space tensors: layers from the canonical layout,
+per-tensor standardisation, and a fixed split by signal."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from inr.errors import InrError
+from inr.weightspace.space import WeightSpace
+
+
+@dataclass
+class WeightData:
+    space: WeightSpace
+    tensors: list  # each (N, *hidden, fixed)
+    labels: np.ndarray | None
+    sources: list[str]
+
+
+def from_collection(coll) -> WeightData:
+    """Tensors of every field of a loaded collection (plain MLP fields only)."""
+    template = coll.field.init(jax.random.PRNGKey(0))
+    if set(template) != {"mlp"}:
+        extra = sorted(set(template) - {"mlp"})
+        raise InrError(f"weight-space models need plain MLP fields; this collection's fields also train {extra}")
+    stacked = coll.stacked_params(np.arange(len(coll)))
+    layers = [(layer["W"], layer["b"]) for layer in stacked["mlp"]]
+    widths = (layers[0][0].shape[1],) + tuple(w.shape[2] for w, _ in layers)
+    if len(widths) < 3:
+        raise InrError("weight-space models need fields with at least one hidden layer")
+    space = WeightSpace(widths)
+    return WeightData(space, space.from_layers(layers), coll.labels, [f["source"] for f in coll.fields])
+
+
+def split_by_signal(sources: list[str], fractions, seed: int) -> dict[str, np.ndarray]:
+    """Field indices for train/val/test; all fits of one signal land in the same part."""
+    if len(fractions) != 3 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-6:
+        raise InrError(f"split must be three fractions summing to 1 (got {fractions})")
+    unique = sorted(set(sources), key=sources.index)
+    order = np.random.default_rng(seed).permutation(len(unique))
+    n_train = int(round(fractions[0] * len(unique)))
+    n_val = int(round(fractions[1] * len(unique)))
+    part_of = {}
+    for rank, u in enumerate(order):
+        part_of[unique[u]] = "train" if rank < n_train else "val" if rank < n_train + n_val else "test"
+    return {name: np.asarray([i for i, s in enumerate(sources) if part_of[s] == name], np.int64)
+            for name in ("train", "val", "test")}
+
+
+def standardiser(tensors: list, indices) -> list[tuple[float, float]]:
+    """(mean, std) of each tensor over the given fields (DWSNets normalises per layer)."""
+    return [(float(jnp.mean(t[indices])), float(jnp.std(t[indices]) + 1e-8)) for t in tensors]
+
+
+def standardise(tensors: list, stats) -> list:
+    return [(t - m) / s for t, (m, s) in zip(tensors, stats)]
+
+
+def permute_batch(space: WeightSpace, key, xs: list) -> list:
+    """A random hidden-neuron permutation per example (augmentation; the function each represents is unchanged)."""
+    n = xs[0].shape[0]
+    perms = {a: jax.vmap(lambda k, d=space.widths[a]: jax.random.permutation(k, d))(jax.random.split(k_a, n))
+             for a, k_a in zip(range(1, space.depth), jax.random.split(key, space.depth - 1))}
+    out = []
+    for x, t in zip(xs, space.tensors):
+        for pos, a in enumerate(t.hidden):
+            x = jax.vmap(lambda xi, p, ax=pos: jnp.take(xi, p, axis=ax))(x, perms[a])
+        out.append(x)
+    return out

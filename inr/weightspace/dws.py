@@ -1,0 +1,87 @@
+"""DWS layers (Navon et al., "Equivariant Architectures for Learning in Deep
+Weight Spaces", ICML 2023): every affine map between weight-space tensors that
+commutes with permutations of hidden neurons, built from pooling, per-position
+linear maps and broadcasting.
+
+For an input tensor t and an output tensor u, hidden layers touched by t but
+not u are pooled, hidden layers touched by u but not t are broadcast, and each
+shared hidden layer is either matched position by position or pooled and
+broadcast (the only two equivariant maps between two copies of one permuted
+axis). One linear map over channels (with the fixed input/output axes folded
+in) per choice gives, e.g. for an internal W_i -> W_i, the four terms
+lin(W) + lin(row pool) + lin(column pool) + lin(pool both); for W_i -> W_{i+1}
+the shared neuron axis is matched and the others pooled/broadcast; and so on
+for b -> b, b -> W and W -> b. New tensors are the sum over all input tensors,
+divided by their number, plus a bias per output tensor.
+"""
+from __future__ import annotations
+
+from itertools import combinations
+
+import jax
+import jax.numpy as jnp
+
+from inr.registry import Registry
+from inr.weightspace.space import WeightSpace
+
+POOLS: Registry = Registry("pooling")
+POOLS.register("mean", jnp.mean)
+POOLS.register("max", jnp.max)
+
+
+def terms(space: WeightSpace) -> list[tuple[int, int, tuple]]:
+    """``(input tensor, output tensor, matched hidden layers)`` of every block term."""
+    tensors = space.tensors
+    out = []
+    for ti, t in enumerate(tensors):
+        for ui, u in enumerate(tensors):
+            shared = [a for a in t.hidden if a in u.hidden]
+            for r in range(len(shared) + 1):
+                out.extend((ti, ui, s) for s in combinations(shared, r))
+    return out
+
+
+def init_linear(key, space: WeightSpace, c_in: int, c_out: int) -> dict:
+    tensors = space.tensors
+    blocks = terms(space)
+    keys = jax.random.split(key, len(blocks))
+    weights = []
+    for k, (ti, ui, _) in zip(keys, blocks):
+        fan_in = tensors[ti].fixed * c_in
+        weights.append(jax.random.normal(k, (fan_in, tensors[ui].fixed * c_out)) / jnp.sqrt(fan_in))
+    return {"blocks": weights, "bias": [jnp.zeros((u.fixed * c_out,)) for u in tensors]}
+
+
+def linear(params: dict, space: WeightSpace, xs: list, pool: str = "mean") -> list:
+    """Apply a DWS linear layer to tensors ``xs`` (each ``(B, *hidden, fixed * C_in)``)."""
+    tensors, reduce = space.tensors, POOLS.get(pool)
+    outs = [None] * len(tensors)
+    for w, (ti, ui, matched) in zip(params["blocks"], terms(space)):
+        t, u = tensors[ti], tensors[ui]
+        pooled = tuple(1 + p for p, a in enumerate(t.hidden) if a not in matched)
+        y = reduce(xs[ti], axis=pooled) if pooled else xs[ti]
+        y = y @ w
+        n = y.shape[0]
+        y = y.reshape((n,) + tuple(space.widths[a] if a in matched else 1 for a in u.hidden) + (y.shape[-1],))
+        outs[ui] = y if outs[ui] is None else outs[ui] + y  # broadcasts over the unmatched axes
+    full = [(xs[0].shape[0],) + tuple(space.widths[a] for a in u.hidden) for u in tensors]
+    return [jnp.broadcast_to(o, shape + o.shape[-1:]) / len(tensors) + b
+            for o, shape, b in zip(outs, full, params["bias"])]
+
+
+def channel_norm(xs: list, eps: float = 1e-5) -> list:
+    """Standardise each position's channels (pointwise, so equivariant)."""
+    out = []
+    for x in xs:
+        mean = jnp.mean(x, axis=-1, keepdims=True)
+        out.append((x - mean) / jnp.sqrt(jnp.var(x, axis=-1, keepdims=True) + eps))
+    return out
+
+
+def invariant_pool(space: WeightSpace, xs: list, pool: str = "mean"):
+    """Pool each tensor over its hidden axes (keeping the fixed ones) and
+    concatenate: ``(B, sum of fixed * C)``, unchanged by any permutation."""
+    reduce = POOLS.get(pool)
+    feats = [reduce(x, axis=tuple(range(1, 1 + len(t.hidden)))) if t.hidden else x
+             for x, t in zip(xs, space.tensors)]
+    return jnp.concatenate(feats, axis=-1)

@@ -1,0 +1,109 @@
+"""Weight-space run directories: train a classifier on a collection, save it
+safely (safetensors + JSON), and evaluate it on any collection of the same
+architecture."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from safetensors import SafetensorError
+from safetensors.numpy import load_file, save_file
+
+from inr.atomic import atomic_path, write_json, write_text
+from inr.collections.format import load_collection
+from inr.errors import InrError
+from inr.fields.io import read_format_json
+from inr.fields.layout import param_entries
+from inr.plots import confusion_png, curve_png
+from inr.runs import prepare_run_dir
+from inr.schema import from_dict, to_dict
+from inr.weightspace.data import from_collection, standardise
+from inr.weightspace.models import WEIGHT_MODELS
+from inr.weightspace.space import WeightSpace
+from inr.weightspace.train import WeightTrainConfig, predict, train_classifier
+
+FORMAT = "inr.weightmodel"
+FORMAT_VERSION = 1
+CONFIG = "config.yaml"
+
+
+def _confusion(true, pred, n: int) -> list[list[int]]:
+    m = np.zeros((n, n), np.int64)
+    np.add.at(m, (true, pred), 1)
+    return m.tolist()
+
+
+def train_run(cfg: WeightTrainConfig, collection, out, *, overwrite: bool = False, quiet: bool = False) -> dict:
+    import yaml
+
+    out = Path(out)
+    data = from_collection(load_collection(collection))
+    prepare_run_dir(out, overwrite=overwrite, resume=False)
+    write_text(out / CONFIG, yaml.safe_dump({"collection": str(collection), **to_dict(cfg)}, sort_keys=False))
+    r = train_classifier(cfg, data, quiet=quiet)
+    with atomic_path(out / "model.safetensors") as tmp:
+        save_file({n: np.asarray(a) for n, a in param_entries(r["params"])}, str(tmp))
+    write_json(out / "model.json", {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "collection": str(collection),
+        "widths": list(data.space.widths), "n_classes": r["n_classes"], "config": to_dict(cfg),
+        "standardisation": r["stats"], "split": {k: v.tolist() for k, v in r["splits"].items()},
+    })
+    metrics = dict(r["metrics"])
+    test = r["splits"]["test"] if len(r["splits"]["test"]) else r["splits"]["val"]
+    xs = standardise(data.tensors, r["stats"])
+    pred = predict(jax.jit(r["model"].apply), r["params"], [x[test] for x in xs])
+    conf = _confusion(np.asarray(data.labels)[test], pred, r["n_classes"])
+    metrics["per_class_accuracy"] = [row[i] / max(sum(row), 1) for i, row in enumerate(conf)]
+    metrics["confusion_matrix"] = conf
+    write_json(out / "metrics.json", metrics)
+    write_json(out / "history.json", r["history"])
+    curve_png(r["history"], out / "curve.png", metric="val_accuracy", label="validation accuracy")
+    confusion_png(conf, out / "confusion.png", f"{cfg.model.name}: test accuracy {metrics.get('test_accuracy', 0):.3f}")
+    return metrics
+
+
+def load_weight_model(run_dir):
+    """``(model, params, meta)`` from a weight-space run directory (no code executed)."""
+    run_dir = Path(run_dir)
+    meta = read_format_json(run_dir / "model.json", FORMAT, FORMAT_VERSION, "weight-space model",
+                            f" (is {run_dir} an inr weights train run?)")
+    cfg = from_dict(WeightTrainConfig, meta["config"], str(run_dir / "model.json"))
+    space = WeightSpace(tuple(meta["widths"]))
+    model = WEIGHT_MODELS.get(cfg.model.name)(cfg.model, space, int(meta["n_classes"]))
+    template = jax.eval_shape(model.init, jax.random.PRNGKey(0))
+    path = run_dir / "model.safetensors"
+    try:
+        arrays = load_file(str(path))
+        leaves = [jnp.asarray(arrays[n]) for n, _ in param_entries(template)]
+        if any(a.shape != t.shape for a, t in zip(leaves, jax.tree_util.tree_leaves(template))):
+            raise ValueError("shape mismatch")
+    except FileNotFoundError:
+        raise InrError(f"{path}: not found") from None
+    except (SafetensorError, OSError, KeyError, ValueError) as err:
+        raise InrError(f"{path}: corrupt or does not match model.json ({err})") from None
+    return model, jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(template), leaves), meta
+
+
+def eval_run(run_dir, collection, predictions=None) -> dict:
+    """Predict every field of ``collection``; accuracy where labels exist."""
+    model, params, meta = load_weight_model(run_dir)
+    data = from_collection(load_collection(collection))
+    if list(data.space.widths) != meta["widths"]:
+        raise InrError(f"{collection}: fields of widths {list(data.space.widths)}, "
+                       f"the model was trained on {meta['widths']}")
+    xs = standardise(data.tensors, meta["standardisation"])
+    n = xs[0].shape[0]
+    pred = predict(jax.jit(model.apply), params, xs)
+    out = {"collection": str(collection), "count": int(n)}
+    if data.labels is not None:
+        out["accuracy"] = float(np.mean(pred == data.labels))
+    if predictions is not None:
+        write_json(predictions, {"predictions": pred.tolist(), **out})
+    return out
+
+
+def dumps(metrics: dict) -> str:
+    return json.dumps({k: v for k, v in metrics.items() if k not in ("confusion_matrix", "per_class_accuracy")})

@@ -1,0 +1,83 @@
+"""The weight space of an MLP as a list of tensors with named hidden axes.
+
+An MLP with widths ``d_0 .. d_L`` has weights ``W_i`` (d_{i-1} x d_i) and
+biases ``b_i`` (d_i), i = 1..L. Hidden layers 1..L-1 can be permuted; the
+input and output dimensions cannot, so they are folded into the channel axis.
+A tensor is stored channels last as ``(batch, *hidden sizes, fixed * C)``:
+its hidden axes are the hidden layers it touches, in increasing order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax.numpy as jnp
+
+
+@dataclass(frozen=True)
+class Tensor:
+    name: str  # "W1", "b1", ...
+    hidden: tuple  # hidden-layer indices of its axes, increasing
+    fixed: int  # size of the folded input/output axes (1 if none)
+
+
+@dataclass(frozen=True)
+class WeightSpace:
+    widths: tuple  # d_0 .. d_L
+
+    def __post_init__(self):
+        if len(self.widths) < 3:
+            raise ValueError("a weight space needs at least one hidden layer (widths d_0, d_1, d_2 at least)")
+
+    @property
+    def depth(self) -> int:
+        return len(self.widths) - 1
+
+    def is_hidden(self, layer: int) -> bool:
+        return 1 <= layer <= self.depth - 1
+
+    @property
+    def tensors(self) -> list[Tensor]:
+        d, L = self.widths, self.depth
+        out = []
+        for i in range(1, L + 1):
+            w_fixed = (d[0] if i == 1 else 1) * (d[L] if i == L else 1)
+            out.append(Tensor(f"W{i}", tuple(a for a in (i - 1, i) if self.is_hidden(a)), w_fixed))
+        for i in range(1, L + 1):
+            out.append(Tensor(f"b{i}", (i,) if self.is_hidden(i) else (), d[L] if i == L else 1))
+        return out
+
+    def shape(self, t: Tensor, channels: int) -> tuple:
+        return tuple(self.widths[a] for a in t.hidden) + (t.fixed * channels,)
+
+    def from_layers(self, layers, channels: int = 1) -> list:
+        """``[(W, b), ...]`` with W ``(B, d_{i-1}, d_i[, C])``, b ``(B, d_i[, C])``
+        -> tensors in :attr:`tensors` order (Ws then bs), fixed axes folded."""
+        L = self.depth
+        ws, bs = [], []
+        for i, (w, b) in enumerate(layers, start=1):
+            if w.ndim == 3:
+                w, b = w[..., None], b[..., None]
+            n = w.shape[0]
+            if i == 1:
+                w = jnp.swapaxes(w, 1, 2).reshape(n, w.shape[2], -1)  # (B, d1, d0*C)
+            elif i == L:
+                w = w.reshape(n, w.shape[1], -1)  # (B, d_{L-1}, dL*C)
+            ws.append(w)
+            bs.append(b.reshape(n, -1) if i == L else b)
+        return ws + bs
+
+    def to_layers(self, tensors, channels: int = 1) -> list:
+        """Inverse of :meth:`from_layers` (channel axis kept)."""
+        d, L = self.widths, self.depth
+        ws, bs = tensors[:L], tensors[L:]
+        layers = []
+        for i, (w, b) in enumerate(zip(ws, bs), start=1):
+            n = w.shape[0]
+            if i == 1:
+                w = jnp.swapaxes(w.reshape(n, d[1], d[0], channels), 1, 2)
+            elif i == L:
+                w = w.reshape(n, d[L - 1], d[L], channels)
+            if i == L:
+                b = b.reshape(n, d[L], channels)
+            layers.append((w, b))
+        return layers

@@ -1,0 +1,166 @@
+"""DWS layers commute with hidden-neuron permutations; the head is invariant."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from inr.weightspace import dws
+from inr.weightspace.models import WEIGHT_MODELS, WeightModelConfig
+from inr.weightspace.space import WeightSpace
+
+SPACES = [(2, 5, 1), (2, 4, 6, 3), (3, 5, 4, 6, 2)]
+
+
+def random_layers(key, widths, batch=3, channels=1):
+    keys = jax.random.split(key, 2 * (len(widths) - 1))
+    return [(jax.random.normal(keys[2 * i], (batch, a, b, channels)),
+             jax.random.normal(keys[2 * i + 1], (batch, b, channels)))
+            for i, (a, b) in enumerate(zip(widths[:-1], widths[1:]))]
+
+
+def random_perms(key, widths):
+    keys = jax.random.split(key, len(widths))
+    return {a: np.asarray(jax.random.permutation(keys[a], widths[a])) for a in range(1, len(widths) - 1)}
+
+
+def permute_layers(layers, perms):
+    """Permute hidden neurons: rows of W_{a+1}, columns of W_a, entries of b_a."""
+    out = []
+    for i, (w, b) in enumerate(layers, start=1):
+        if i - 1 in perms:
+            w = w[:, perms[i - 1]]
+        if i in perms:
+            w, b = w[:, :, perms[i]], b[:, perms[i]]
+        out.append((w, b))
+    return out
+
+
+def permute_tensors(space, xs, perms):
+    out = []
+    for x, t in zip(xs, space.tensors):
+        for pos, a in enumerate(t.hidden):
+            x = jnp.take(x, perms[a], axis=1 + pos)
+        out.append(x)
+    return out
+
+
+@pytest.mark.parametrize("widths", SPACES)
+def test_layout_round_trip(widths):
+    space = WeightSpace(widths)
+    layers = random_layers(jax.random.PRNGKey(0), widths, channels=2)
+    back = space.to_layers(space.from_layers(layers), channels=2)
+    for (w, b), (w2, b2) in zip(layers, back):
+        assert np.array_equal(w, w2) and np.array_equal(b, b2)
+    perms = random_perms(jax.random.PRNGKey(4), widths)
+    for x, y in zip(space.from_layers(permute_layers(layers, perms)),
+                    permute_tensors(space, space.from_layers(layers), perms)):
+        assert np.array_equal(x, y)
+
+
+@pytest.mark.parametrize("widths,pool", [(SPACES[0], "mean"), (SPACES[1], "max"), (SPACES[2], "mean")])
+def test_linear_layer_is_equivariant(widths, pool):
+    space = WeightSpace(widths)
+    c_in, c_out = 2, 3
+    xs = space.from_layers(random_layers(jax.random.PRNGKey(1), widths, channels=c_in))
+    params = dws.init_linear(jax.random.PRNGKey(2), space, c_in, c_out)
+    params["bias"] = [b + 0.1 for b in params["bias"]]
+    perms = random_perms(jax.random.PRNGKey(3), widths)
+    a = dws.linear(params, space, permute_tensors(space, xs, perms), pool)
+    b = permute_tensors(space, dws.linear(params, space, xs, pool), perms)
+    for x, y, t in zip(a, b, space.tensors):
+        assert x.shape == (3, *space.shape(t, c_out))
+        np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-5)
+
+
+def test_each_block_alone_is_equivariant_and_not_constant():
+    widths = (2, 4, 6, 3)
+    space = WeightSpace(widths)
+    xs = space.from_layers(random_layers(jax.random.PRNGKey(1), widths))
+    xs2 = space.from_layers(random_layers(jax.random.PRNGKey(9), widths))
+    perms = random_perms(jax.random.PRNGKey(3), widths)
+    full = dws.init_linear(jax.random.PRNGKey(2), space, 1, 2)
+    layer = jax.jit(lambda p, x: dws.linear(p, space, x))
+    for k in range(len(dws.terms(space))):
+        params = {"blocks": [w if i == k else jnp.zeros_like(w) for i, w in enumerate(full["blocks"])],
+                  "bias": [jnp.zeros_like(b) for b in full["bias"]]}
+        a = layer(params, permute_tensors(space, xs, perms))
+        b = permute_tensors(space, layer(params, xs), perms)
+        for x, y in zip(a, b):
+            np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-5)
+        changed = [not np.allclose(p, q) for p, q in zip(layer(params, xs), layer(params, xs2))]
+        assert any(changed), f"block {dws.terms(space)[k]} ignores its input"
+
+
+def test_block_families_of_an_internal_weight():
+    """W2 -> W2 in a 3-layer MLP has the four terms (identity, two single pools, both pooled)."""
+    space = WeightSpace((2, 4, 6, 3))
+    w2 = [i for i, t in enumerate(space.tensors) if t.name == "W2"][0]
+    matched = sorted(m for ti, ui, m in dws.terms(space) if ti == ui == w2)
+    assert matched == [(), (1,), (1, 2), (2,)]
+
+
+@pytest.mark.parametrize("name", ["dws"])
+def test_dwsnet_is_invariant_and_trains_every_block(name):
+    widths = (2, 4, 6, 1)
+    space = WeightSpace(widths)
+    model = WEIGHT_MODELS.get(name)(WeightModelConfig(channels=4, layers=2, head=[8]), space, 10)
+    params = model.init(jax.random.PRNGKey(0))
+    xs = space.from_layers(random_layers(jax.random.PRNGKey(1), widths))
+    perms = random_perms(jax.random.PRNGKey(2), widths)
+    apply = jax.jit(model.apply)
+    np.testing.assert_allclose(apply(params, xs), apply(params, permute_tensors(space, xs, perms)),
+                               rtol=1e-4, atol=1e-5)
+    grads = jax.jit(jax.grad(lambda p: jnp.sum(model.apply(p, xs) ** 2)))(params)
+    for layer in grads["layers"]:
+        assert all(float(jnp.abs(g).max()) > 0 for g in layer["blocks"])
+
+
+def test_a_permuted_field_renders_the_same_image():
+    from inr.fields.layout import from_mlp_layers, mlp_layers
+    from inr.fields.model import build_field
+    from inr.fields.spec import ModelConfig
+    from inr.grid import grid
+    from inr.nn.encodings import EncodingConfig
+
+    model = ModelConfig(encoding=EncodingConfig(name="identity"), activation="sine", hidden_width=8,
+                        hidden_layers=2, init="siren", output_activation="identity")
+    field = build_field(model, 2, 1)
+    params = field.init(jax.random.PRNGKey(0))
+    layers = [(w[None, ..., None], b[None, ..., None]) for w, b in mlp_layers(params)]
+    perms = random_perms(jax.random.PRNGKey(5), (2, 8, 8, 1))
+    permuted = from_mlp_layers([(w[0, ..., 0], b[0, ..., 0]) for w, b in permute_layers(layers, perms)], params)
+    coords = grid((16, 16)).reshape(-1, 2)
+    assert not np.allclose(params["mlp"][1]["W"], permuted["mlp"][1]["W"])
+    np.testing.assert_allclose(field.apply(params, coords), field.apply(permuted, coords), rtol=1e-4, atol=1e-5)
+
+
+def test_mlp_baseline_is_not_invariant():
+    widths = (2, 4, 6, 1)
+    space = WeightSpace(widths)
+    model = WEIGHT_MODELS.get("mlp")(WeightModelConfig(head=[16]), space, 10)
+    params = model.init(jax.random.PRNGKey(0))
+    xs = space.from_layers(random_layers(jax.random.PRNGKey(1), widths))
+    perms = random_perms(jax.random.PRNGKey(2), widths)
+    assert not np.allclose(model.apply(params, xs), model.apply(params, permute_tensors(space, xs, perms)))
+
+
+def test_permutation_augmentation_keeps_each_function():
+    from inr.weightspace.data import permute_batch
+
+    widths = (2, 8, 8, 1)
+    space = WeightSpace(widths)
+    layers = random_layers(jax.random.PRNGKey(0), widths, batch=4)
+    xs = space.from_layers(layers)
+    aug = space.to_layers(permute_batch(space, jax.random.PRNGKey(1), xs))
+    coords = jax.random.uniform(jax.random.PRNGKey(2), (32, 2), minval=-1, maxval=1)
+
+    def mlp(ls, n):
+        h = coords
+        for i, (w, b) in enumerate(ls):
+            h = h @ w[n, ..., 0] + b[n, ..., 0]
+            h = jnp.sin(h) if i < len(ls) - 1 else h
+        return h
+
+    assert not np.allclose(aug[1][0], layers[1][0])
+    for n in range(4):
+        np.testing.assert_allclose(mlp(aug, n), mlp(layers, n), rtol=1e-4, atol=1e-5)
