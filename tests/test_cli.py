@@ -71,6 +71,7 @@ def test_render_any_size_and_info(fitted, tmp_path):
     assert desc["param_count"] > 0 and desc["metrics"]["steps"] == 20 and desc["model"]["activation"] == "relu"
 
 
+@pytest.mark.slow  # about 20 s; resuming is also covered by the killed-run test
 def test_resume_continues_to_more_steps(fitted, tmp_path):
     src, _ = fitted
     run = tmp_path / "r"
@@ -204,6 +205,7 @@ def test_divergence_stops_with_exit_3_and_keeps_a_checkpoint(fitted, tmp_path):
     assert not (run / "field.safetensors").exists()
 
 
+@pytest.mark.slow  # about 30 s; run with pytest -m slow
 def test_compare_two_configs(fitted, tmp_path):
     src, _ = fitted
     out = tmp_path / "cmp"

@@ -98,7 +98,10 @@ def _init_devices(args) -> None:
     if n is not None:
         if n < 1:
             raise InrError(f"--cpu-devices must be >= 1 (got {n})")
-        jax.config.update("jax_num_cpu_devices", n)
+        try:
+            jax.config.update("jax_num_cpu_devices", n)
+        except RuntimeError:  # JAX already started in this process (called as a library): keep its devices
+            pass
     if args.coordinator is None:
         return
 

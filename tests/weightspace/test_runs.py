@@ -1,8 +1,6 @@
 """inr weights train / eval end to end on a tiny collection of digits."""
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -16,11 +14,6 @@ from inr.weightspace.data import split_by_signal
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DIGITS = os.path.join(ROOT, "assets", "mnist-100-images-idx3-ubyte.gz")
 CONFIG = os.path.join(ROOT, "configs", "collections", "mnist_siren.yaml")
-
-
-def inr(*args):
-    return subprocess.run([sys.executable, "-m", "inr", *map(str, args)], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
 
 
 @pytest.fixture(scope="module")
@@ -44,28 +37,34 @@ def test_split_keeps_all_fits_of_a_signal_together():
     assert all(np.array_equal(parts[k], again[k]) for k in parts)
 
 
+def cli(*args) -> int:
+    """The CLI in this process (no interpreter start-up)."""
+    from inr.cli.main import main
+
+    return main([str(a) for a in args])
+
+
 @pytest.mark.parametrize("model", ["dws"])
 def test_train_and_eval(collection, tmp_path, model):
     run = tmp_path / "run"
-    proc = inr("weights", "train", collection, "--model", model, "--out", run, "--quiet",
-               "--set", "steps=6", "--set", "eval_every=3", "--set", "model.channels=4", "--set", "model.layers=2")
-    assert proc.returncode == 0, proc.stderr
+    assert cli("weights", "train", collection, "--model", model, "--out", run, "--quiet",
+               "--set", "steps=6", "--set", "eval_every=3", "--set", "model.channels=4", "--set", "model.layers=2") == 0
     for name in ("config.yaml", "model.safetensors", "model.json", "metrics.json", "confusion.png", "curve.png"):
         assert (run / name).is_file(), name
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["train_count"] + metrics["val_count"] + metrics["test_count"] == 80
     assert np.asarray(metrics["confusion_matrix"]).sum() == metrics["test_count"]
     preds = tmp_path / "p.json"
-    proc = inr("weights", "eval", run, collection, "--predictions", preds)
-    assert proc.returncode == 0, proc.stderr
+    assert cli("weights", "eval", run, collection, "--predictions", preds) == 0
     out = json.loads(preds.read_text())
     assert len(out["predictions"]) == 80 and 0.0 <= out["accuracy"] <= 1.0
 
 
-def test_bad_inputs(collection, tmp_path):
-    proc = inr("weights", "eval", tmp_path, collection)
-    assert proc.returncode == 2 and "model.json" in proc.stderr and "Traceback" not in proc.stderr
-    proc = inr("weights", "train", tmp_path / "nothing", "--out", tmp_path / "r")
-    assert proc.returncode == 2 and "collection.json" in proc.stderr
-    proc = inr("weights", "train", collection, "--out", tmp_path / "r2", "--set", "split=[0.5, 0.5]")
-    assert proc.returncode == 2 and "split" in proc.stderr
+def test_bad_inputs(collection, tmp_path, capsys):
+    for args, fragment in [(["weights", "eval", tmp_path, collection], "model.json"),
+                           (["weights", "train", tmp_path / "nothing", "--out", tmp_path / "r"], "collection.json"),
+                           (["weights", "train", collection, "--out", tmp_path / "r2", "--set", "split=[0.5, 0.5]"],
+                            "split")]:
+        assert cli(*args) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and fragment in err, err
