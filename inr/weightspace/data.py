@@ -39,7 +39,7 @@ def split_by_signal(sources: list[str], fractions, seed: int) -> dict[str, np.nd
     """Field indices for train/val/test; all fits of one signal land in the same part."""
     if len(fractions) != 3 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-6:
         raise InrError(f"split must be three fractions summing to 1 (got {fractions})")
-    unique = sorted(set(sources), key=sources.index)
+    unique = list(dict.fromkeys(sources))  # first-appearance order
     order = np.random.default_rng(seed).permutation(len(unique))
     n_train = int(round(fractions[0] * len(unique)))
     n_val = int(round(fractions[1] * len(unique)))

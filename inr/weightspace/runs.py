@@ -52,10 +52,8 @@ def train_run(cfg: WeightTrainConfig, collection, out, *, overwrite: bool = Fals
         "standardisation": r["stats"], "split": {k: v.tolist() for k, v in r["splits"].items()},
     })
     metrics = dict(r["metrics"])
-    test = r["splits"]["test"] if len(r["splits"]["test"]) else r["splits"]["val"]
-    xs = standardise(data.tensors, r["stats"])
-    pred = predict(jax.jit(r["model"].apply), r["params"], [x[test] for x in xs])
-    conf = _confusion(np.asarray(data.labels)[test], pred, r["n_classes"])
+    part = "test" if "test" in r["predictions"] else "val"
+    conf = _confusion(np.asarray(data.labels)[r["splits"][part]], r["predictions"][part], r["n_classes"])
     metrics["per_class_accuracy"] = [row[i] / max(sum(row), 1) for i, row in enumerate(conf)]
     metrics["confusion_matrix"] = conf
     write_json(out / "metrics.json", metrics)

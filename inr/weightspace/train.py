@@ -68,7 +68,7 @@ def train_classifier(cfg: WeightTrainConfig, data: WeightData, quiet: bool = Fal
     train_y = jnp.asarray(labels[splits["train"]])
 
     @jax.jit
-    def step(params, opt_state, i):
+    def step(params, opt_state, i, train_x, train_y):  # data as arguments: closed-over arrays get constant-folded
         k = jax.random.fold_in(key, i + 1)
         idx = jax.random.randint(k, (cfg.batch_size,), 0, train_y.shape[0])
         batch = [x[idx] for x in train_x]
@@ -90,7 +90,7 @@ def train_classifier(cfg: WeightTrainConfig, data: WeightData, quiet: bool = Fal
     t0 = time.perf_counter()
     bar = tqdm(range(cfg.steps), disable=quiet, desc=f"train {cfg.model.name}", unit="step", dynamic_ncols=True)
     for i in bar:
-        params, opt_state, loss = step(params, opt_state, i)
+        params, opt_state, loss = step(params, opt_state, i, train_x, train_y)
         if (i + 1) % cfg.eval_every == 0 or i + 1 == cfg.steps:
             if not np.isfinite(float(loss)):
                 raise DivergedError(f"weight-space training diverged at step {i + 1}; try a lower lr")
@@ -103,10 +103,9 @@ def train_classifier(cfg: WeightTrainConfig, data: WeightData, quiet: bool = Fal
     params = best[1]
     metrics = {"best_step": best[2], "seconds": time.perf_counter() - t0,
                "parameters": int(sum(x.size for x in jax.tree_util.tree_leaves(params)))}
-    for name, idx in splits.items():
-        if len(idx):
-            pred = predict(apply, params, [x[idx] for x in xs])
-            metrics[f"{name}_accuracy"] = float(np.mean(pred == labels[idx]))
-            metrics[f"{name}_count"] = int(len(idx))
+    predictions = {name: predict(apply, params, [x[idx] for x in xs]) for name, idx in splits.items() if len(idx)}
+    for name, pred in predictions.items():
+        metrics[f"{name}_accuracy"] = float(np.mean(pred == labels[splits[name]]))
+        metrics[f"{name}_count"] = int(len(pred))
     return {"params": params, "splits": splits, "stats": stats, "metrics": metrics, "history": history,
-            "n_classes": n_classes, "model": model}
+            "n_classes": n_classes, "predictions": predictions}
