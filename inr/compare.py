@@ -7,10 +7,12 @@ from pathlib import Path
 from inr.atomic import write_text
 from inr.config import load_run_config
 from inr.errors import InrError
+from inr.modalities import MODALITIES
 from inr.plots import curves_png
 from inr.runs import data_config_for, fit_run
 
-COLUMNS = ["model", "signal", "psnr", "ssim", "test_psnr", "param_count", "seconds_per_step", "wall_seconds", "steps"]
+# after model, signal and the modality's own metric; columns no run reports are dropped
+COLUMNS = ["ssim", "test_psnr", "param_count", "seconds_per_step", "wall_seconds", "steps"]
 
 
 def _fmt(v) -> str:
@@ -23,6 +25,7 @@ def compare(modality: str, inputs: list, configs: list, sets: list, out: Path, *
     """Fit every config (None = the built-in default) on every input into
     ``out/<model>/<signal>``; write ``compare.md`` and ``compare.png``."""
     out = Path(out)
+    metric, label = MODALITIES.get(modality).metric
     names = [Path(c).stem if c else "default" for c in configs]
     if len(set(names)) != len(names):
         raise InrError("compare: two configs share a file name; rename one")
@@ -36,8 +39,9 @@ def compare(modality: str, inputs: list, configs: list, sets: list, out: Path, *
         metrics = fit_run(cfg, run_dir, overwrite=True, quiet=quiet)
         rows.append({"model": name, "signal": Path(src).name, **metrics})
         curves[f"{name} / {Path(src).stem}"] = json.loads((run_dir / "history.json").read_text())
-    table = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    table += ["| " + " | ".join(_fmt(r.get(c)) for c in COLUMNS) + " |" for r in rows]
+    columns = ["model", "signal", metric] + [c for c in COLUMNS if any(c in r for r in rows)]
+    table = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    table += ["| " + " | ".join(_fmt(r.get(c)) for c in columns) + " |" for r in rows]
     write_text(out / "compare.md", "\n".join(table) + "\n")
-    curves_png(curves, out / "compare.png")
+    curves_png(curves, out / "compare.png", metric, label)
     return rows

@@ -1,4 +1,7 @@
 """The one exception type the CLI turns into a clean one-line message."""
+from __future__ import annotations
+
+from pathlib import Path
 
 
 class InrError(Exception):
@@ -11,3 +14,13 @@ class InrError(Exception):
 
 class DivergedError(InrError):
     """Training produced a non-finite loss or parameters."""
+
+
+def existing_file(path) -> Path:
+    """``path`` as a Path, or an InrError naming it if it is missing or not a file."""
+    path = Path(path)
+    if not path.exists():
+        raise InrError(f"{path}: file not found")
+    if not path.is_file():
+        raise InrError(f"{path}: not a file")
+    return path

@@ -58,3 +58,31 @@ def confusion_png(matrix, path, title: str = "") -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
+
+
+def audio_png(target, fit, rate: int, path) -> None:
+    """Waveforms (target, fit and their difference) above the two
+    spectrograms (dB), first channel, for judging an audio fit by eye."""
+    import numpy as np
+
+    target, fit = np.asarray(target)[:, 0], np.asarray(fit)[:, 0]
+    t = np.arange(len(target)) / rate
+    fig = plt.figure(figsize=(11, 6), constrained_layout=True)
+    grid = fig.add_gridspec(2, 2)
+    wave = fig.add_subplot(grid[0, :])
+    wave.plot(t, target, lw=0.5, label="target")
+    wave.plot(t, fit, lw=0.5, alpha=0.8, label="fit")
+    wave.plot(t, target - fit, lw=0.5, alpha=0.8, label="difference")
+    wave.set_xlabel("seconds")
+    wave.legend(fontsize=8, loc="upper right")
+    nfft = int(min(1024, 2 ** np.floor(np.log2(max(len(target) // 4, 16)))))
+    for col, (name, x) in enumerate((("target", target), ("fit", fit))):
+        ax = fig.add_subplot(grid[1, col])
+        with np.errstate(divide="ignore"):  # silent frames are -inf dB, drawn as the floor
+            ax.specgram(x, NFFT=nfft, Fs=rate, noverlap=nfft // 2, cmap="magma", vmin=-120)
+        ax.set_title(f"{name} spectrogram", fontsize=9)
+        ax.set_xlabel("seconds")
+        ax.set_ylabel("Hz")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=90, format="png")
+    plt.close(fig)

@@ -97,14 +97,23 @@ def fit_run(cfg: RunConfig, run_dir, *, resume: bool = False, overwrite: bool = 
     })
     write_json(run_dir / "metrics.json", metrics)
     write_json(run_dir / "history.json", state.history)
-    curve_png(state.history, run_dir / "curve.png")
+    curve_png(state.history, run_dir / "curve.png", *modality.metric)
     return metrics
 
 
-def render_run(run_dir, out, size=None) -> None:
+def render_run(run_dir, out, **options) -> None:
+    """Render a fitted run to ``out``; ``options`` left None are not given,
+    and a given one the run's modality does not take is an error (``kind``,
+    an SDF's output kind, is named by its own flag: --mesh, --image, ...)."""
     field, params, meta = load_field(run_dir)
     modality = MODALITIES.get(meta.get("modality", ""))
-    modality.render(field.apply, params, meta, out, size=size)
+    given = {k: v for k, v in options.items() if v is not None}
+    for name in given:
+        if name not in modality.render_options:
+            flag = "--" + (given[name] if name == "kind" else name).replace("_", "-")
+            raise InrError(f"{flag} does not apply to {modality.name} runs (they take: "
+                           f"{', '.join('--' + o.replace('_', '-') for o in modality.render_options) or 'no options'})")
+    modality.render(field.apply, params, meta, out, **given)
 
 
 def describe_run(run_dir) -> dict:

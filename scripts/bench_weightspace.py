@@ -28,7 +28,9 @@ CONFIG = ROOT / "configs" / "collections" / "mnist_siren.yaml"
 MNIST = ROOT.parent / "shared" / "data" / "mnist" / "t10k-images-idx3-ubyte.gz"
 ROWS = [("MLP on weights", ["model.name=mlp"]),
         ("MLP + permutation augmentation", ["model.name=mlp", "augment=true"]),
-        ("DWSNet", ["model.name=dws"])]
+        ("DWSNet", ["model.name=dws"]),
+        ("DWSNet + input augmentation, max pooling, lr 3e-3", ["model.name=dws", "model.pool=max", "input_augment=true",
+         "lr=3e-3", "schedule_warmup=200"])]
 
 
 def fit_collection(out: Path, init: str) -> None:
@@ -52,6 +54,7 @@ def main() -> None:
     p.add_argument("--collection", type=Path, help="an existing random-init MNIST collection (else fitted here)")
     p.add_argument("--shared-collection", type=Path, help="also train the MLP on a shared-init collection")
     p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--rows", nargs="+", type=int, help="only these rows (0-based, in the table's order)")
     p.add_argument("--out", type=Path, default=RESULTS / "bench_weightspace.md")
     args = p.parse_args()
     sections = [report_header("bench_weightspace", sys.argv[1:])]
@@ -61,7 +64,7 @@ def main() -> None:
             coll = Path(tmp) / "mnist_random"
             fit_collection(coll, "random")
         rows = []
-        jobs = [(name, coll, sets) for name, sets in ROWS]
+        jobs = [(name, coll, sets) for i, (name, sets) in enumerate(ROWS) if args.rows is None or i in args.rows]
         if args.shared_collection:
             jobs.append(("MLP on weights, shared-init collection", args.shared_collection, ["model.name=mlp"]))
         for name, c, sets in jobs:

@@ -71,7 +71,7 @@ def test_render_any_size_and_info(fitted, tmp_path):
     assert desc["param_count"] > 0 and desc["metrics"]["steps"] == 20 and desc["model"]["activation"] == "relu"
 
 
-@pytest.mark.slow  # about 20 s; resuming is also covered by the killed-run test
+@pytest.mark.slow  # about 20 s; resuming is also covered by tests/train/test_fit.py
 def test_resume_continues_to_more_steps(fitted, tmp_path):
     src, _ = fitted
     run = tmp_path / "r"
@@ -166,6 +166,7 @@ def checkpoint_step(path):
         return -1
 
 
+@pytest.mark.slow  # about 35 s; resume is also checked in-process by tests/train/test_fit.py
 def test_killed_run_resumes_to_the_uninterrupted_result(fitted, tmp_path):
     import time
 

@@ -53,12 +53,14 @@ def cmd_fit(args) -> int:
 
 def cmd_compare(args) -> int:
     from inr.compare import compare
+    from inr.modalities import MODALITIES
 
     configs = args.config or [None]
     rows = compare(args.modality, args.inputs, configs, args.set or [], Path(args.out), quiet=args.quiet)
+    metric, label = MODALITIES.get(args.modality).metric
     if not args.quiet:
         for r in rows:
-            print(f"{r['model']:>16s}  {r['signal']:<24s} PSNR {r['psnr']:.2f} dB  {r['wall_seconds']:.1f} s")
+            print(f"{r['model']:>16s}  {r['signal']:<24s} {label} {r[metric]:.2f}  {r['wall_seconds']:.1f} s")
         print(f"table in {Path(args.out) / 'compare.md'}, plot in {Path(args.out) / 'compare.png'}")
     return 0
 
@@ -66,10 +68,22 @@ def cmd_compare(args) -> int:
 def cmd_render(args) -> int:
     from inr.runs import render_run
 
-    size = parse_size(args.size) if args.size else None
-    render_run(args.run_dir, args.out, size=size)
-    if not args.quiet:
-        print(f"wrote {args.out}")
+    outputs = [(None, args.out), ("mesh", args.mesh), ("image", args.image), ("turntable", args.turntable)]
+    outputs = [(kind, path) for kind, path in outputs if path]
+    if not outputs:
+        raise InrError("render: name an output with --out FILE (or --mesh, --image, --turntable for an SDF)")
+    options = {
+        "size": parse_size(args.size) if args.size else None,
+        "rate": args.rate,
+        "resolution": args.resolution,
+        "original_scale": args.original_scale or None,
+        "azimuth": args.azimuth,
+        "elevation": args.elevation,
+    }
+    for kind, path in outputs:
+        render_run(args.run_dir, path, kind=kind, **options)
+        if not args.quiet:
+            print(f"wrote {path}")
     return 0
 
 
@@ -172,6 +186,40 @@ def cmd_weights_eval(args) -> int:
     return 0
 
 
+def cmd_diffusion_train(args) -> int:
+    from inr.config import merged
+    from inr.diffusion.runs import train_run
+    from inr.diffusion.train import DiffusionConfig
+    from inr.schema import from_dict
+
+    if args.minutes is not None and args.minutes <= 0:
+        raise InrError(f"--minutes must be positive (got {args.minutes})")
+    if args.resume and (args.config or args.set):
+        raise InrError("--resume continues with the run's saved config; drop --config and --set")
+    cfg = from_dict(DiffusionConfig, merged(args.config or [], args.set or [], {}))
+    summary = train_run(cfg, args.collection, args.out, minutes=args.minutes or 0.0, resume=args.resume,
+                        overwrite=args.overwrite, quiet=args.quiet)
+    if not args.quiet:
+        print(json.dumps(summary))
+    return 0
+
+
+def cmd_diffusion_sample(args) -> int:
+    from inr.diffusion.runs import sample_run
+
+    summary = sample_run(args.run_dir, args.out, args.n, steps=args.steps or 0, seed=args.seed,
+                         overwrite=args.overwrite)
+    print(json.dumps(summary))
+    return 0
+
+
+def cmd_diffusion_eval(args) -> int:
+    from inr.diffusion.runs import eval_run
+
+    print(json.dumps(eval_run(args.samples, args.reference, args.out), indent=2))
+    return 0
+
+
 def cmd_info(args) -> int:
     from inr.runs import describe_run
 
@@ -209,8 +257,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     render = sub.add_parser("render", help="render a fitted field to a file")
     render.add_argument("run_dir", metavar="RUNDIR")
-    render.add_argument("--out", required=True, metavar="FILE", help="output file (e.g. out.png)")
-    render.add_argument("--size", metavar="WxH", help="output size, e.g. 1024x768 (default: the signal's)")
+    render.add_argument("--out", metavar="FILE",
+                        help="output file; its suffix picks the format (.png, .wav, .ply/.obj/.glb, .gif)")
+    render.add_argument("--size", metavar="WxH", help="picture size, e.g. 1024x768 (default: the signal's)")
+    render.add_argument("--rate", type=int, metavar="HZ", help="audio: sample rate (default: the clip's)")
+    sdf = render.add_argument_group("signed distance fields")
+    sdf.add_argument("--mesh", metavar="FILE", help="marching-cubes mesh (.ply, .obj, .glb, .stl)")
+    sdf.add_argument("--image", metavar="FILE", help="shaded sphere-traced picture (.png)")
+    sdf.add_argument("--turntable", metavar="FILE", help="rotating shaded view (.gif)")
+    sdf.add_argument("--resolution", type=int, metavar="N", help="marching-cubes grid side (default 256)")
+    sdf.add_argument("--original-scale", action="store_true",
+                     help="export the mesh in the input's coordinates instead of [-1, 1]^3")
+    sdf.add_argument("--azimuth", type=float, metavar="DEG", help="camera azimuth around the y axis (default 30)")
+    sdf.add_argument("--elevation", type=float, metavar="DEG", help="camera elevation (default 20)")
     render.add_argument("--quiet", action="store_true")
     render.set_defaults(func=cmd_render)
 
@@ -258,6 +317,33 @@ def build_parser() -> argparse.ArgumentParser:
     we.add_argument("collection", metavar="COLLECTION")
     we.add_argument("--predictions", metavar="FILE.json", help="write per-field predictions, in collection order")
     we.set_defaults(func=cmd_weights_eval)
+
+    diff = sub.add_parser("diffusion", help="weight diffusion (HyperDiffusion) on a collection")
+    dsub = diff.add_subparsers(dest="diffusion_verb", required=True, parser_class=_Parser)
+    dt = dsub.add_parser("train", help="train a denoiser on a collection's weights")
+    dt.add_argument("collection", metavar="COLLECTION")
+    dt.add_argument("--config", action="append", metavar="FILE", help="YAML config (repeatable, applied in order)")
+    dt.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one key, e.g. model.depth=2")
+    dt.add_argument("--out", required=True, metavar="RUNDIR")
+    dt.add_argument("--minutes", type=float, metavar="M", help="stop after M minutes of training (checkpointed)")
+    dmode = dt.add_mutually_exclusive_group()
+    dmode.add_argument("--overwrite", action="store_true", help="replace an existing RUNDIR")
+    dmode.add_argument("--resume", action="store_true", help="continue RUNDIR from its checkpoint")
+    dt.add_argument("--quiet", action="store_true")
+    dt.set_defaults(func=cmd_diffusion_train)
+    ds = dsub.add_parser("sample", help="sample new fields into a collection")
+    ds.add_argument("run_dir", metavar="RUNDIR")
+    ds.add_argument("--n", type=int, default=64, help="number of fields (default 64)")
+    ds.add_argument("--out", required=True, metavar="SAMPLES", help="output collection directory")
+    ds.add_argument("--steps", type=int, metavar="K", help="DDIM with K steps (default: all DDPM steps)")
+    ds.add_argument("--seed", type=int, default=0)
+    ds.add_argument("--overwrite", action="store_true")
+    ds.set_defaults(func=cmd_diffusion_sample)
+    de = dsub.add_parser("eval", help="MMD, COV, 1-NNA, memorization and classifier metrics of samples")
+    de.add_argument("samples", metavar="SAMPLES")
+    de.add_argument("--reference", metavar="COLLECTION", help="(default: the collection the run trained on)")
+    de.add_argument("--out", metavar="FILE.json", help="also write the metrics here")
+    de.set_defaults(func=cmd_diffusion_eval)
 
     info = sub.add_parser("info", help="print a run's spec, parameter count and metrics")
     info.add_argument("run_dir", metavar="RUNDIR")

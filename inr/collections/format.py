@@ -74,8 +74,16 @@ def merge(root: Path, n_chunks: int, field: Field, template, header: dict) -> No
         flats.append(flat)
         records.extend(recs)
         histories.append({"chunk": c, "history": history})
-    weights = np.concatenate(flats, axis=0)
-    arrays = {"weights": weights}
+    write_collection(root, field, np.concatenate(flats, axis=0), template, {**header, "chunks": histories}, records)
+    shutil.rmtree(root / PARTS, ignore_errors=True)
+
+
+def write_collection(root: Path, field: Field, weights: np.ndarray, template, header: dict,
+                     records: list[dict]) -> None:
+    """Write ``weights`` (N, P) of ``field`` as a collection: the weights
+    file first, then the manifest (what marks the collection complete)."""
+    root = Path(root)
+    arrays = {"weights": np.ascontiguousarray(weights, np.float32)}
     arrays.update({f"buffers.encoding.{k}": np.asarray(v) for k, v in field.encoding.buffers.items()})
     with atomic_path(root / WEIGHTS) as tmp:
         save_file(arrays, str(tmp))
@@ -88,10 +96,8 @@ def merge(root: Path, n_chunks: int, field: Field, template, header: dict) -> No
         "param_count": int(weights.shape[1]),
         "layout": layout(template),
         **header,
-        "chunks": histories,
         "fields": records,
     })
-    shutil.rmtree(root / PARTS, ignore_errors=True)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Signal types. Importing this package registers every modality."""
-from inr.modalities import image  # noqa: F401  (registers "image")
+from inr.modalities import audio, image, sdf  # noqa: F401  (each registers itself)
 from inr.modalities.base import MODALITIES
 
 __all__ = ["MODALITIES"]

@@ -13,6 +13,8 @@ class Modality(Protocol):
     data_config: type
     in_dim: int
     extensions: tuple  # file suffixes this modality reads, lower case
+    metric: tuple  # (history key, axis label) of the score plotted in curve.png
+    render_options: tuple  # keyword options render() accepts (size, rate, ...)
 
     def load(self, path, cfg) -> Any:
         """Read and validate the input file; raise InrError on bad input."""
@@ -34,6 +36,9 @@ class Modality(Protocol):
 
     def finish(self, run_dir, apply: Callable, params, signal, cfg) -> dict:
         """Write the modality's outputs into ``run_dir``; return final metrics."""
+
+    def render(self, apply: Callable, params, meta: dict, out, **options) -> None:
+        """Write the field to the file ``out`` (its suffix picks the format)."""
 
 
 MODALITIES: Registry = Registry("modality")

@@ -1,7 +1,6 @@
 """Images: pixel-centre coordinates in [-1, 1]^2 -> normalised colour."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -14,7 +13,7 @@ from inr.fields.evaluate import evaluate_grid
 from inr.grid import grid
 from inr.metrics import psnr, psnr_from_mse, ssim
 from inr.modalities.base import MODALITIES
-from inr.modalities.image_io import load_image, resize, write_image
+from inr.modalities.image_io import load_image, picture_grid, resize, write_image
 from inr.registry import Registry
 from inr.train.losses import mse_loss
 
@@ -70,6 +69,8 @@ class ImageModality:
     data_config = ImageDataConfig
     in_dim = 2
     extensions = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
+    metric = ("psnr", "PSNR (dB)")
+    render_options = ("size",)
 
     def load(self, path, cfg: ImageDataConfig) -> ImageSignal:
         NORMALISATIONS.get(cfg.normalize)
@@ -157,14 +158,7 @@ class ImageModality:
         """Decode several fields into one picture grid (1-pixel gaps)."""
         shape = tuple(size) if size else tuple(meta["signal"]["shape"])
         tiles = [np.clip(self.decode(apply, p, meta, shape), 0.0, 1.0) for p in params_list]
-        columns = columns or math.ceil(math.sqrt(len(tiles)))
-        rows = math.ceil(len(tiles) / columns)
-        h, w, c = tiles[0].shape
-        sheet = np.ones(((h + 1) * rows - 1, (w + 1) * columns - 1, c), np.float32)
-        for i, tile in enumerate(tiles):
-            r, q = divmod(i, columns)
-            sheet[r * (h + 1): r * (h + 1) + h, q * (w + 1): q * (w + 1) + w] = tile
-        write_image(out, sheet)
+        write_image(out, picture_grid(tiles, columns))
 
 
 MODALITIES.register("image", ImageModality())

@@ -1,6 +1,7 @@
 """Reading images into float arrays in [0, 1] and writing them back."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -8,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from inr.atomic import atomic_path
-from inr.errors import InrError
+from inr.errors import InrError, existing_file
 
 
 def _to_unit(a: np.ndarray, path) -> np.ndarray:
@@ -29,11 +30,7 @@ def load_image(path) -> tuple[np.ndarray, int]:
 
     Grayscale stays one channel; RGBA drops alpha, gray+alpha keeps gray.
     """
-    path = Path(path)
-    if not path.exists():
-        raise InrError(f"{path}: file not found")
-    if not path.is_file():
-        raise InrError(f"{path}: not a file")
+    path = existing_file(path)
     try:
         a = np.asarray(iio.imread(path))
     except Exception as err:  # imageio raises many types for unreadable files
@@ -80,3 +77,16 @@ def write_image(path, pixels: np.ndarray) -> None:
             iio.imwrite(tmp, to_uint8(pixels), extension=path.suffix or ".png")
         except Exception as err:
             raise InrError(f"{path}: cannot write image ({err})") from None
+
+
+def picture_grid(tiles: list, columns: int = 0) -> np.ndarray:
+    """Equal-sized (H, W, C) pictures on a white sheet with 1-pixel gaps,
+    ``columns`` across (0 = as square as possible)."""
+    columns = columns or math.ceil(math.sqrt(len(tiles)))
+    rows = math.ceil(len(tiles) / columns)
+    h, w, c = tiles[0].shape
+    sheet = np.ones(((h + 1) * rows - 1, (w + 1) * columns - 1, c), np.float32)
+    for i, tile in enumerate(tiles):
+        r, q = divmod(i, columns)
+        sheet[r * (h + 1): r * (h + 1) + h, q * (w + 1): q * (w + 1) + w] = tile
+    return sheet

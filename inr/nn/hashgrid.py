@@ -40,7 +40,7 @@ def vertex_index(corner, res: int, size: int, in_dim: int):
     h = jnp.zeros(corner.shape[:-1], jnp.uint32)
     for i in range(in_dim):
         h = h ^ (corner[..., i].astype(jnp.uint32) * jnp.uint32(PRIMES[i]))
-    return h % jnp.uint32(size)
+    return h & jnp.uint32(size - 1) if size & (size - 1) == 0 else h % jnp.uint32(size)
 
 
 @ENCODINGS.register("hash")

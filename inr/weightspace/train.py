@@ -11,7 +11,7 @@ import optax
 from tqdm.auto import tqdm
 
 from inr.errors import DivergedError, InrError
-from inr.weightspace.data import WeightData, permute_batch, split_by_signal, standardise, standardiser
+from inr.weightspace.data import WeightData, augment_inputs, permute_batch, split_by_signal, standardise, standardiser
 from inr.weightspace.models import WEIGHT_MODELS, WeightModelConfig
 
 
@@ -30,6 +30,10 @@ class WeightTrainConfig:
     weight_decay: float = 5e-4
     augment: bool = False
     """random hidden-neuron permutations of each training example"""
+    input_augment: bool = False
+    """DWSNets' input-space augmentations of 2-D fields: rotation (45 deg), shift (0.25), zoom (20%), 1% dropout"""
+    schedule_warmup: int = 0
+    """steps of linear lr warm-up before the cosine decay"""
     eval_every: int = 250
     """validation accuracy every N steps; the best validation weights are kept"""
 
@@ -57,14 +61,18 @@ def train_classifier(cfg: WeightTrainConfig, data: WeightData, quiet: bool = Fal
         raise InrError(f"split {cfg.split}: too few signals for a train and a validation set")
     stats = standardiser(data.tensors, splits["train"])
     xs = standardise(data.tensors, stats)
+    raw = data.tensors
     labels = np.asarray(data.labels)
     n_classes = int(labels.max()) + 1
     model = WEIGHT_MODELS.get(cfg.model.name)(cfg.model, data.space, n_classes)
     key = jax.random.PRNGKey(cfg.seed)
     params = model.init(jax.random.fold_in(key, 0))
-    opt = optax.adamw(optax.cosine_decay_schedule(cfg.lr, cfg.steps), weight_decay=cfg.weight_decay)
+    schedule = optax.warmup_cosine_decay_schedule(0.0, cfg.lr, cfg.schedule_warmup, max(cfg.steps, 1)) \
+        if cfg.schedule_warmup else optax.cosine_decay_schedule(cfg.lr, cfg.steps)
+    opt = optax.adamw(schedule, weight_decay=cfg.weight_decay)
     opt_state = opt.init(params)
-    train_x = [x[splits["train"]] for x in xs]
+    # input augmentation acts on raw weights, so the training tensors are standardised per batch
+    train_x = [x[splits["train"]] for x in (raw if cfg.input_augment else xs)]
     train_y = jnp.asarray(labels[splits["train"]])
 
     @jax.jit
@@ -72,6 +80,8 @@ def train_classifier(cfg: WeightTrainConfig, data: WeightData, quiet: bool = Fal
         k = jax.random.fold_in(key, i + 1)
         idx = jax.random.randint(k, (cfg.batch_size,), 0, train_y.shape[0])
         batch = [x[idx] for x in train_x]
+        if cfg.input_augment:
+            batch = standardise(augment_inputs(data.space, jax.random.fold_in(k, 2), batch), stats)
         if cfg.augment:
             batch = permute_batch(data.space, jax.random.fold_in(k, 1), batch)
 

@@ -166,6 +166,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow  # about 20 s: two processes and a coordinator
 def test_two_processes_give_the_same_collection_as_one(tmp_path, collection):
     out = tmp_path / "mp"
     port = _free_port()
@@ -184,6 +185,32 @@ def test_two_processes_give_the_same_collection_as_one(tmp_path, collection):
     assert [f["source"] for f in a] == [f["source"] for f in b]
 
 
+def test_interrupted_run_resumes_to_the_uninterrupted_collection(tmp_path, monkeypatch):
+    from inr.collections import fitmany as fm
+
+    cfg = load_run_config([CONFIG], ["train.steps=20", "collection.chunk_size=2"],
+                          {"input": DIGITS, "collection": {"limit": 6}}, data_config_for, CollectionRunConfig)
+    full = tmp_path / "full"
+    fit_many(cfg, full, quiet=True)
+    real, fitted = fm._fit_chunk, []
+
+    def stop_at_chunk_2(c, *args, **kwargs):
+        if c == 2:
+            raise KeyboardInterrupt
+        fitted.append(c)
+        return real(c, *args, **kwargs)
+
+    monkeypatch.setattr(fm, "_fit_chunk", stop_at_chunk_2)
+    with pytest.raises(KeyboardInterrupt):
+        fit_many(cfg, tmp_path / "cut", quiet=True)
+    assert fitted == [0, 1] and not (tmp_path / "cut" / "weights.safetensors").exists()
+    monkeypatch.setattr(fm, "_fit_chunk", lambda c, *a, **k: (fitted.append(c), real(c, *a, **k)))
+    fit_many(cfg, tmp_path / "cut", resume=True, quiet=True)
+    assert fitted == [0, 1, 2]  # finished parts are not refitted
+    np.testing.assert_array_equal(weights(tmp_path / "cut"), weights(full))
+
+
+@pytest.mark.slow  # about 40 s: kills a CLI process mid-run
 def test_killed_run_resumes_to_the_uninterrupted_collection(tmp_path):
     sets = ["train.steps=60", "collection.chunk_size=2"]
     args = ["--config", CONFIG, *sum((["--set", s] for s in sets), []), "--limit", "8", "--quiet", "--cpu-devices", "1"]

@@ -11,16 +11,17 @@ from inr.weightspace.space import WeightSpace
 SPACES = [(2, 5, 1), (2, 4, 6, 3), (3, 5, 4, 6, 2)]
 
 
-def random_layers(key, widths, batch=3, channels=1):
-    keys = jax.random.split(key, 2 * (len(widths) - 1))
-    return [(jax.random.normal(keys[2 * i], (batch, a, b, channels)),
-             jax.random.normal(keys[2 * i + 1], (batch, b, channels)))
-            for i, (a, b) in enumerate(zip(widths[:-1], widths[1:]))]
+# test data in numpy: eager JAX would compile every small op of the helpers
+def random_layers(seed, widths, batch=3, channels=1):
+    rng = np.random.default_rng(seed)
+    return [(rng.normal(size=(batch, a, b, channels)).astype(np.float32),
+             rng.normal(size=(batch, b, channels)).astype(np.float32))
+            for a, b in zip(widths[:-1], widths[1:])]
 
 
-def random_perms(key, widths):
-    keys = jax.random.split(key, len(widths))
-    return {a: np.asarray(jax.random.permutation(keys[a], widths[a])) for a in range(1, len(widths) - 1)}
+def random_perms(seed, widths):
+    rng = np.random.default_rng(seed)
+    return {a: rng.permutation(widths[a]) for a in range(1, len(widths) - 1)}
 
 
 def permute_layers(layers, perms):
@@ -38,8 +39,9 @@ def permute_layers(layers, perms):
 def permute_tensors(space, xs, perms):
     out = []
     for x, t in zip(xs, space.tensors):
+        x = np.asarray(x)
         for pos, a in enumerate(t.hidden):
-            x = jnp.take(x, perms[a], axis=1 + pos)
+            x = np.take(x, perms[a], axis=1 + pos)
         out.append(x)
     return out
 
@@ -47,11 +49,11 @@ def permute_tensors(space, xs, perms):
 @pytest.mark.parametrize("widths", SPACES)
 def test_layout_round_trip(widths):
     space = WeightSpace(widths)
-    layers = random_layers(jax.random.PRNGKey(0), widths, channels=2)
+    layers = random_layers(0, widths, channels=2)
     back = space.to_layers(space.from_layers(layers), channels=2)
     for (w, b), (w2, b2) in zip(layers, back):
         assert np.array_equal(w, w2) and np.array_equal(b, b2)
-    perms = random_perms(jax.random.PRNGKey(4), widths)
+    perms = random_perms(4, widths)
     for x, y in zip(space.from_layers(permute_layers(layers, perms)),
                     permute_tensors(space, space.from_layers(layers), perms)):
         assert np.array_equal(x, y)
@@ -61,12 +63,13 @@ def test_layout_round_trip(widths):
 def test_linear_layer_is_equivariant(widths, pool):
     space = WeightSpace(widths)
     c_in, c_out = 2, 3
-    xs = space.from_layers(random_layers(jax.random.PRNGKey(1), widths, channels=c_in))
+    xs = space.from_layers(random_layers(1, widths, channels=c_in))
     params = dws.init_linear(jax.random.PRNGKey(2), space, c_in, c_out)
     params["bias"] = [b + 0.1 for b in params["bias"]]
-    perms = random_perms(jax.random.PRNGKey(3), widths)
-    a = dws.linear(params, space, permute_tensors(space, xs, perms), pool)
-    b = permute_tensors(space, dws.linear(params, space, xs, pool), perms)
+    perms = random_perms(3, widths)
+    layer = jax.jit(lambda p, x: dws.linear(p, space, x, pool))
+    a = layer(params, permute_tensors(space, xs, perms))
+    b = permute_tensors(space, layer(params, xs), perms)
     for x, y, t in zip(a, b, space.tensors):
         assert x.shape == (3, *space.shape(t, c_out))
         np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-5)
@@ -75,9 +78,9 @@ def test_linear_layer_is_equivariant(widths, pool):
 def test_each_block_alone_is_equivariant_and_not_constant():
     widths = (2, 4, 6, 3)
     space = WeightSpace(widths)
-    xs = space.from_layers(random_layers(jax.random.PRNGKey(1), widths))
-    xs2 = space.from_layers(random_layers(jax.random.PRNGKey(9), widths))
-    perms = random_perms(jax.random.PRNGKey(3), widths)
+    xs = space.from_layers(random_layers(1, widths))
+    xs2 = space.from_layers(random_layers(9, widths))
+    perms = random_perms(3, widths)
     full = dws.init_linear(jax.random.PRNGKey(2), space, 1, 2)
     layer = jax.jit(lambda p, x: dws.linear(p, space, x))
     for k in range(len(dws.terms(space))):
@@ -105,8 +108,8 @@ def test_dwsnet_is_invariant_and_trains_every_block(name):
     space = WeightSpace(widths)
     model = WEIGHT_MODELS.get(name)(WeightModelConfig(channels=4, layers=2, head=[8]), space, 10)
     params = model.init(jax.random.PRNGKey(0))
-    xs = space.from_layers(random_layers(jax.random.PRNGKey(1), widths))
-    perms = random_perms(jax.random.PRNGKey(2), widths)
+    xs = space.from_layers(random_layers(1, widths))
+    perms = random_perms(2, widths)
     apply = jax.jit(model.apply)
     np.testing.assert_allclose(apply(params, xs), apply(params, permute_tensors(space, xs, perms)),
                                rtol=1e-4, atol=1e-5)
@@ -127,7 +130,7 @@ def test_a_permuted_field_renders_the_same_image():
     field = build_field(model, 2, 1)
     params = field.init(jax.random.PRNGKey(0))
     layers = [(w[None, ..., None], b[None, ..., None]) for w, b in mlp_layers(params)]
-    perms = random_perms(jax.random.PRNGKey(5), (2, 8, 8, 1))
+    perms = random_perms(5, (2, 8, 8, 1))
     permuted = from_mlp_layers([(w[0, ..., 0], b[0, ..., 0]) for w, b in permute_layers(layers, perms)], params)
     coords = grid((16, 16)).reshape(-1, 2)
     assert not np.allclose(params["mlp"][1]["W"], permuted["mlp"][1]["W"])
@@ -139,8 +142,8 @@ def test_mlp_baseline_is_not_invariant():
     space = WeightSpace(widths)
     model = WEIGHT_MODELS.get("mlp")(WeightModelConfig(head=[16]), space, 10)
     params = model.init(jax.random.PRNGKey(0))
-    xs = space.from_layers(random_layers(jax.random.PRNGKey(1), widths))
-    perms = random_perms(jax.random.PRNGKey(2), widths)
+    xs = space.from_layers(random_layers(1, widths))
+    perms = random_perms(2, widths)
     assert not np.allclose(model.apply(params, xs), model.apply(params, permute_tensors(space, xs, perms)))
 
 
@@ -149,7 +152,7 @@ def test_permutation_augmentation_keeps_each_function():
 
     widths = (2, 8, 8, 1)
     space = WeightSpace(widths)
-    layers = random_layers(jax.random.PRNGKey(0), widths, batch=4)
+    layers = random_layers(0, widths, batch=4)
     xs = space.from_layers(layers)
     aug = space.to_layers(permute_batch(space, jax.random.PRNGKey(1), xs))
     coords = jax.random.uniform(jax.random.PRNGKey(2), (32, 2), minval=-1, maxval=1)
@@ -164,3 +167,31 @@ def test_permutation_augmentation_keeps_each_function():
     assert not np.allclose(aug[1][0], layers[1][0])
     for n in range(4):
         np.testing.assert_allclose(mlp(aug, n), mlp(layers, n), rtol=1e-4, atol=1e-5)
+
+
+def test_input_transform_moves_the_picture():
+    from inr.weightspace.data import augment_inputs, transform_inputs
+
+    widths = (2, 8, 8, 1)
+    space = WeightSpace(widths)
+    layers = random_layers(0, widths, batch=2)
+    xs = space.from_layers(layers)
+    coords = jax.random.uniform(jax.random.PRNGKey(2), (32, 2), minval=-1, maxval=1)
+
+    def mlp(ls, n, x):
+        h = x
+        for i, (w, b) in enumerate(ls):
+            h = h @ w[n, ..., 0] + b[n, ..., 0]
+            h = jnp.sin(h) if i < len(ls) - 1 else h
+        return h
+
+    a = np.radians([30.0, -10.0])
+    rot = jnp.asarray([[[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]] for t in a], jnp.float32)
+    zoom, shift = jnp.asarray([1.1, 0.9]), jnp.asarray([[0.2, -0.1], [0.0, 0.25]])
+    moved = space.to_layers(transform_inputs(space, xs, rot, zoom, shift))
+    for n in range(2):
+        expected = mlp(layers, n, ((coords + shift[n]) @ rot[n]) * zoom[n])
+        np.testing.assert_allclose(mlp(moved, n, coords), expected, rtol=1e-4, atol=1e-5)
+    aug = augment_inputs(space, jax.random.PRNGKey(3), xs, dropout=0.0)
+    assert [x.shape for x in aug] == [x.shape for x in xs] and not np.allclose(aug[0], xs[0])
+    np.testing.assert_array_equal(aug[1], xs[1])  # only the first layer changes

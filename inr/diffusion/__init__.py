@@ -1,0 +1,1 @@
+"""Weight diffusion (HyperDiffusion): a denoiser over a collection's weight tensors."""

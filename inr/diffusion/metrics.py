@@ -1,0 +1,58 @@
+"""Generative metrics over sets, given pairwise distances (HyperDiffusion's
+evaluation, after Achlioptas et al. and Yang et al.), and the memorization
+check (Zeng et al. 2025).
+
+``d[i, j]`` is the distance from sample i to reference j.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def pairwise_l2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distances between rows of ``a`` (n, k) and ``b`` (m, k)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    sq = (a**2).sum(1)[:, None] + (b**2).sum(1)[None] - 2 * a @ b.T
+    return np.sqrt(np.maximum(sq, 0.0))
+
+
+def mmd(d_sr: np.ndarray) -> float:
+    """Minimum matching distance: each reference's distance to its closest sample, averaged."""
+    return float(d_sr.min(axis=0).mean())
+
+
+def coverage(d_sr: np.ndarray) -> float:
+    """Fraction of references that are some sample's nearest reference."""
+    return float(len(np.unique(d_sr.argmin(axis=1))) / d_sr.shape[1])
+
+
+def one_nna(d_ss: np.ndarray, d_rr: np.ndarray, d_sr: np.ndarray) -> float:
+    """Leave-one-out 1-NN accuracy on samples + references (0.5 is ideal)."""
+    n, m = d_sr.shape
+    full = np.block([[d_ss, d_sr], [d_sr.T, d_rr]]).astype(np.float64)
+    np.fill_diagonal(full, np.inf)
+    nearest = full.argmin(axis=1)
+    is_sample = np.arange(n + m) < n
+    return float(np.mean(is_sample == is_sample[nearest]))
+
+
+def set_metrics(samples: np.ndarray, refs: np.ndarray, distance=pairwise_l2) -> dict:
+    d_sr = distance(samples, refs)
+    return {"mmd": mmd(d_sr), "cov": coverage(d_sr),
+            "1nna": one_nna(distance(samples, samples), distance(refs, refs), d_sr)}
+
+
+def memorization(samples, train, test, distance=pairwise_l2) -> dict:
+    """Each sample's distance to its nearest training item against each held-out
+    test item's: a generator that copies its training set has samples much
+    closer than test items are."""
+    d_sample = distance(samples, train).min(axis=1)
+    d_test = distance(test, train).min(axis=1)
+    return {
+        "sample_to_train_median": float(np.median(d_sample)),
+        "test_to_train_median": float(np.median(d_test)),
+        "closer_than_any_test": float(np.mean(d_sample < d_test.min())),
+        "closer_than_median_test": float(np.mean(d_sample < np.median(d_test))),
+        "sample_to_train": d_sample.tolist(),
+        "test_to_train": d_test.tolist(),
+    }

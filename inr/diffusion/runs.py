@@ -1,0 +1,154 @@
+"""Diffusion run directories: train on a collection, sample new fields as a
+collection, evaluate samples against the data.
+
+A run holds ``config.yaml``, ``checkpoint.safetensors`` (resumable),
+``denoiser.safetensors`` (EMA weights and the standardisation) with
+``diffusion.json`` (format, config, tokenizer layout, split, and the source
+collection's field spec), ``history.json`` and ``curve.png``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import jax
+import numpy as np
+import yaml
+from safetensors import SafetensorError
+from safetensors.numpy import load_file, save_file
+
+from inr.atomic import atomic_path, write_json, write_text
+from inr.collections.format import load_collection, write_collection
+from inr.diffusion.evaluate import decode_images, evaluate_images, train_digit_classifier
+from inr.diffusion.sample import sample
+from inr.diffusion.tokens import Tokenizer
+from inr.diffusion.train import DiffusionConfig, Standardiser, build, init_state, schedule_of, train
+from inr.errors import InrError
+from inr.fields.io import field_from_spec, read_format_json
+from inr.fields.layout import param_entries
+from inr.modalities import MODALITIES
+from inr.plots import curve_png
+from inr.runs import prepare_run_dir
+from inr.schema import from_dict, to_dict
+from inr.train.checkpoint import load_checkpoint
+from inr.weightspace.data import split_by_signal
+
+FORMAT = "inr.diffusion"
+FORMAT_VERSION = 1
+CONFIG = "config.yaml"
+CHECKPOINT = "checkpoint.safetensors"
+SHARED_KEYS = ("modality", "normalisation", "signal", "coordinates")
+
+
+def _split(coll, cfg: DiffusionConfig) -> dict:
+    return split_by_signal([f["source"] for f in coll.fields], cfg.split, cfg.seed)
+
+
+def train_run(cfg: DiffusionConfig, collection, out, *, minutes: float = 0.0, resume: bool = False,
+              overwrite: bool = False, quiet: bool = False) -> dict:
+    out = Path(out)
+    coll = load_collection(collection)
+    tok = Tokenizer.from_layout(coll.meta["layout"])
+    split = _split(coll, cfg)
+    if len(split["train"]) == 0:
+        raise InrError(f"{collection}: no training fields in split {cfg.split}")
+    std = Standardiser.fit(coll.weights[split["train"]], cfg.standardize)
+    prepare_run_dir(out, overwrite=overwrite, resume=resume, marker=CHECKPOINT)
+    if resume:
+        saved = read_run(out)
+        cfg = from_dict(DiffusionConfig, saved["config"])
+    else:
+        write_text(out / CONFIG, yaml.safe_dump({"collection": str(collection), **to_dict(cfg)}, sort_keys=False))
+    state = init_state(cfg, tok)
+    if resume:
+        state = load_checkpoint(out / CHECKPOINT, state.params, state.opt_state)
+    state = train(cfg, tok, std.forward(coll.weights[split["train"]]), state, checkpoint=out / CHECKPOINT,
+                  max_seconds=60.0 * minutes, quiet=quiet)
+    arrays = {f"params.{n}": np.asarray(a) for n, a in param_entries(state.params["ema"])}
+    arrays.update({"standardise.mean": std.mean, "standardise.std": std.std})
+    with atomic_path(out / "denoiser.safetensors") as tmp:
+        save_file(arrays, str(tmp))
+    header = {k: coll.meta[k] for k in SHARED_KEYS if k in coll.meta}
+    write_json(out / "diffusion.json", {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "collection": str(collection),
+        "config": to_dict(cfg), "layout": coll.meta["layout"], "field": {k: coll.meta[k] for k in ("model", "in_dim",
+                                                                                                   "out_dim")},
+        "header": header, "split": {k: v.tolist() for k, v in split.items()}, "steps": state.step,
+    })
+    write_json(out / "history.json", state.history)
+    curve_png(state.history, out / "curve.png", "loss", "x0 MSE (standardised weights)")
+    return {"steps": state.step, "seconds": state.seconds, "loss": state.history[-1]["loss"] if state.history
+            else None, "train_fields": int(len(split["train"]))}
+
+
+def read_run(run_dir) -> dict:
+    return read_format_json(Path(run_dir) / "diffusion.json", FORMAT, FORMAT_VERSION, "diffusion run",
+                            f"; is {run_dir} a trained diffusion run?")
+
+
+def load_denoiser(run_dir):
+    """``(cfg, tokenizer, apply, params, standardiser, run_json)`` of a trained run."""
+    run = read_run(run_dir)
+    cfg = from_dict(DiffusionConfig, run["config"])
+    tok = Tokenizer.from_layout(run["layout"])
+    init, apply = build(cfg, tok)
+    template = init(jax.random.PRNGKey(0))
+    path = Path(run_dir) / "denoiser.safetensors"
+    try:
+        arrays = load_file(str(path))
+        leaves = [arrays[f"params.{n}"] for n, _ in param_entries(template)]
+        std = Standardiser(arrays["standardise.mean"], arrays["standardise.std"])
+    except (SafetensorError, OSError, KeyError) as err:
+        raise InrError(f"{path}: missing or corrupt denoiser weights ({err})") from None
+    params = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(template), leaves)
+    return cfg, tok, apply, params, std, run
+
+
+def sample_run(run_dir, out, n: int, *, steps: int = 0, seed: int = 0, overwrite: bool = False) -> dict:
+    """Sample ``n`` fields (DDIM with ``steps`` if given, else full DDPM) into
+    the collection ``out``, with a picture grid for images."""
+    if n < 1:
+        raise InrError(f"--n must be at least 1 (got {n})")
+    cfg, tok, apply, params, std, run = load_denoiser(run_dir)
+    out = Path(out)
+    prepare_run_dir(out, overwrite=overwrite, resume=False)
+    method = "ddim" if steps else "ddpm"
+    x = sample(apply, params, schedule_of(cfg), jax.random.PRNGKey(seed), n, tok.size, method, steps)
+    weights = std.inverse(x)
+    field = field_from_spec(run["field"], str(Path(run_dir) / "diffusion.json"))
+    header = {**run["header"], "generated_by": {"run": str(run_dir), "method": method,
+                                                "steps": steps or cfg.timesteps, "seed": seed,
+                                                "collection": run["collection"], "split": run["split"]}}
+    records = [{"index": i, "source": f"sample-{i}", "seed": seed} for i in range(n)]
+    write_collection(out, field, weights, field.init(jax.random.PRNGKey(0)), header, records)
+    finite = bool(np.all(np.isfinite(weights)))
+    modality = MODALITIES.get(run["header"].get("modality", ""))
+    if finite and hasattr(modality, "render_many"):
+        coll = load_collection(out)
+        shown = range(min(n, 64))
+        modality.render_many(field.apply, [coll.params(i) for i in shown], coll.meta, out / "samples.png")
+    return {"samples": n, "method": method, "steps": steps or cfg.timesteps, "finite": finite}
+
+
+def eval_run(samples, reference=None, out=None) -> dict:
+    """Metrics of a sampled collection against its diffusion run's data (or ``reference``)."""
+    samp = load_collection(samples)
+    made = samp.meta.get("generated_by")
+    if made is None and reference is None:
+        raise InrError(f"{samples}: not written by inr diffusion sample; pass --reference COLLECTION with a split")
+    ref = load_collection(reference or made["collection"])
+    split = made["split"] if made else None
+    if split is None:
+        raise InrError(f"{samples}: no train/test split recorded")
+    if ref.meta.get("layout") != samp.meta.get("layout"):
+        raise InrError(f"{reference or made['collection']}: its fields' layout differs from the samples'")
+    pix = {name: decode_images(ref.field, ref.weights[np.asarray(split[name], np.int64)], ref.meta)
+           for name in ("train", "test")}
+    samples_px = decode_images(samp.field, samp.weights, samp.meta)
+    labels = ref.labels
+    classifier = None
+    if labels is not None:
+        classifier = train_digit_classifier(pix["train"], labels[np.asarray(split["train"], np.int64)])
+    metrics = evaluate_images(samples_px, pix["train"], pix["test"], classifier)
+    if out:
+        write_json(out, metrics)
+    return metrics

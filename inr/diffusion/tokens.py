@@ -1,0 +1,33 @@
+"""Weights as tokens: one token per weight or bias tensor of the canonical layout."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax.numpy as jnp
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Tokenizer:
+    """Cuts a flat weight vector (canonical layout) into its tensors and back."""
+
+    names: tuple
+    offsets: tuple
+    sizes: tuple
+
+    @classmethod
+    def from_layout(cls, layout: list[dict]) -> "Tokenizer":
+        entries = sorted(layout, key=lambda e: e["offset"])
+        sizes = tuple(int(np.prod(e["shape"])) if e["shape"] else 1 for e in entries)
+        return cls(tuple(e["name"] for e in entries), tuple(e["offset"] for e in entries), sizes)
+
+    @property
+    def size(self) -> int:
+        return self.offsets[-1] + self.sizes[-1]
+
+    def split(self, flat) -> list:
+        """(B, P) -> [(B, size_i)] in layout order."""
+        return [flat[:, o:o + n] for o, n in zip(self.offsets, self.sizes)]
+
+    def join(self, parts: list):
+        return jnp.concatenate(parts, axis=-1)

@@ -1,0 +1,117 @@
+"""Audio: sample-centre times in [-1, 1] -> amplitude per channel, normalised by the peak."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax.numpy as jnp
+import numpy as np
+
+from inr.errors import InrError
+from inr.fields.evaluate import evaluate_grid
+from inr.grid import grid
+from inr.modalities.audio_io import load_audio, write_audio
+from inr.modalities.base import MODALITIES
+from inr.plots import audio_png
+from inr.train.losses import mse_loss
+
+
+@dataclass
+class AudioDataConfig:
+    start: float = 0.0
+    """seconds to skip at the start of the clip"""
+    duration: float = 0.0
+    """seconds to fit from ``start``; 0 = to the end"""
+
+
+@dataclass
+class AudioSignal:
+    source: str
+    samples: np.ndarray  # (N, C) divided by peak, so max |x| = 1
+    rate: int
+    peak: float
+    subtype: str
+
+
+def snr_db(pred, target):
+    """Signal-to-noise ratio in dB: ``10 log10(sum target^2 / sum (target - pred)^2)``."""
+    noise = jnp.sum((pred - target) ** 2)
+    return 10.0 * jnp.log10(jnp.maximum(jnp.sum(target**2), 1e-20) / jnp.maximum(noise, 1e-20))
+
+
+class AudioModality:
+    name = "audio"
+    data_config = AudioDataConfig
+    in_dim = 1
+    extensions = (".wav", ".flac", ".ogg")
+    metric = ("snr", "SNR (dB)")
+    render_options = ("rate",)
+
+    def load(self, path, cfg: AudioDataConfig) -> AudioSignal:
+        samples, rate, subtype = load_audio(path)
+        if cfg.start < 0 or cfg.duration < 0:
+            raise InrError(f"data.start and data.duration must be >= 0 (got {cfg.start}, {cfg.duration})")
+        first = int(round(cfg.start * rate))
+        last = first + int(round(cfg.duration * rate)) if cfg.duration > 0 else samples.shape[0]
+        samples = samples[first:last]
+        if samples.shape[0] < 2:
+            raise InrError(f"{path}: fewer than 2 samples between data.start={cfg.start} s and the end of the clip")
+        peak = float(np.max(np.abs(samples)))
+        if peak == 0:
+            raise InrError(f"{path}: the audio is silent (every sample is zero); nothing to fit")
+        samples = samples / peak
+        return AudioSignal(str(Path(path)), samples.astype(np.float32), rate, peak, subtype)
+
+    def out_dim(self, signal: AudioSignal) -> int:
+        return signal.samples.shape[1]
+
+    def training_data(self, signal: AudioSignal, cfg) -> dict:
+        coords = grid((signal.samples.shape[0],))
+        return {"coords": jnp.asarray(coords), "targets": jnp.asarray(signal.samples)}
+
+    def loss(self, apply, cfg, train_cfg):
+        return mse_loss(apply, train_cfg.batch_size)
+
+    def score(self, apply, cfg):
+        """Pure ``score(params, data) -> {"snr": dB}`` over the whole clip."""
+
+        def score(params, data):
+            return {"snr": snr_db(apply(params, data["coords"]), data["targets"])}
+
+        return score
+
+    def metadata(self, signal: AudioSignal, cfg) -> dict:
+        n, c = signal.samples.shape
+        return {
+            "modality": self.name,
+            "normalisation": {"scale": 1.0 / signal.peak, "offset": 0.0},
+            "signal": {"source": signal.source, "samples": n, "channels": c, "rate": signal.rate,
+                       "seconds": n / signal.rate, "peak": signal.peak, "subtype": signal.subtype},
+        }
+
+    def decode(self, apply, params, meta: dict, rate: int | None = None) -> tuple[np.ndarray, int]:
+        """``(samples (N, C) normalised as fitted, rate)``: the field sampled at
+        ``rate`` over the clip's duration (the sample grid of that rate)."""
+        sig = meta["signal"]
+        rate = int(rate or sig["rate"])
+        n = sig["samples"] if rate == sig["rate"] else max(2, int(round(sig["seconds"] * rate)))
+        return evaluate_grid(apply, params, (n,)), rate
+
+    def finish(self, run_dir, apply, params, signal: AudioSignal, cfg) -> dict:
+        meta = self.metadata(signal, cfg)
+        recon, rate = self.decode(apply, params, meta)
+        write_audio(Path(run_dir) / "reconstruction.wav", recon * signal.peak, rate, signal.subtype)
+        audio_png(signal.samples, recon, rate, Path(run_dir) / "comparison.png")
+        return {
+            "mse": float(np.mean((recon - signal.samples) ** 2)),
+            "snr": float(snr_db(recon, signal.samples)),
+        }
+
+    def render(self, apply, params, meta: dict, out, rate=None) -> None:
+        if rate is not None and rate < 1:
+            raise InrError(f"--rate must be a positive number of samples per second (got {rate})")
+        samples, rate = self.decode(apply, params, meta, rate)
+        write_audio(out, samples * meta["signal"]["peak"], rate, meta["signal"]["subtype"])
+
+
+MODALITIES.register("audio", AudioModality())

@@ -1,0 +1,105 @@
+import json
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from inr.cli.main import main
+from inr.collections.format import load_collection
+from inr.diffusion.metrics import coverage, memorization, mmd, one_nna, pairwise_l2, set_metrics
+from inr.diffusion.sample import ddim_timesteps, sample
+from inr.diffusion.schedule import ddim_step, linear_schedule, posterior, q_sample
+from inr.diffusion.tokens import Tokenizer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DIGITS = os.path.join(ROOT, "assets", "mnist-100-images-idx3-ubyte.gz")
+
+
+def test_forward_noising_has_the_closed_form_marginals():
+    s = linear_schedule(500, 1e-4, 2e-2)
+    abar = np.cumprod(1 - np.linspace(1e-4, 2e-2, 500))
+    np.testing.assert_allclose(s.abar, abar, rtol=1e-5)
+    x0 = jnp.full((20000, 1), 2.0)
+    for t in (0, 100, 499):
+        xt = q_sample(s, x0, jnp.full((20000,), t), jax.random.normal(jax.random.PRNGKey(t), x0.shape))
+        assert float(jnp.mean(xt)) == pytest.approx(2 * np.sqrt(abar[t]), abs=0.03)
+        assert float(jnp.var(xt)) == pytest.approx(1 - abar[t], abs=0.03 + 0.03 * (1 - abar[t]))
+
+
+def test_posterior_matches_bayes():
+    s = linear_schedule(50, 1e-3, 0.2)
+    abar = np.cumprod(1 - np.linspace(1e-3, 0.2, 50))
+    x0, xt = jnp.array([[0.7]]), jnp.array([[-0.3]])
+    for t in (1, 10, 49):
+        beta, a_prev = 1 - abar[t] / abar[t - 1], abar[t - 1]
+        # q(x_{t-1} | x0) = N(sqrt(a_prev) x0, 1 - a_prev); q(x_t | x_{t-1}) = N(sqrt(1 - beta) x_{t-1}, beta)
+        precision = 1 / (1 - a_prev) + (1 - beta) / beta
+        mean = (np.sqrt(a_prev) * 0.7 / (1 - a_prev) + np.sqrt(1 - beta) * -0.3 / beta) / precision
+        got_mean, got_var = posterior(s, x0, xt, jnp.array([t]))
+        assert float(got_mean[0, 0]) == pytest.approx(mean, rel=1e-4)
+        assert float(got_var[0, 0]) == pytest.approx(1 / precision, rel=1e-4)
+    mean0, var0 = posterior(s, x0, xt, jnp.array([0]))  # the last step lands on x0
+    assert float(mean0[0, 0]) == pytest.approx(0.7, rel=1e-5) and float(var0[0, 0]) == pytest.approx(0, abs=1e-7)
+
+
+def test_samplers_with_an_oracle_denoiser_return_its_x0():
+    s = linear_schedule(100)
+    target = jnp.linspace(-1, 1, 8)[None]
+    oracle = (lambda params, x, t: jnp.broadcast_to(target, x.shape))
+    for method, steps in (("ddpm", 0), ("ddim", 10)):
+        x = sample(oracle, None, s, jax.random.PRNGKey(0), 3, 8, method, steps, batch=4)
+        np.testing.assert_allclose(x, np.broadcast_to(target, (3, 8)), atol=1e-4)
+    assert ddim_timesteps(100, 10)[0] == 99 and ddim_timesteps(100, 10)[-1] == 0
+    a = ddim_step(s, target, target * 0 + 5.0, jnp.array([10]), jnp.array([-1]))
+    np.testing.assert_allclose(a, target, atol=1e-6)
+
+
+def test_tokenizer_round_trip_is_exact():
+    layout = [{"name": "mlp.0.W", "shape": [2, 3], "offset": 0}, {"name": "mlp.0.b", "shape": [3], "offset": 6},
+              {"name": "mlp.1.W", "shape": [3, 1], "offset": 9}, {"name": "mlp.1.b", "shape": [1], "offset": 12}]
+    tok = Tokenizer.from_layout(layout)
+    flat = jax.random.normal(jax.random.PRNGKey(0), (5, 13))
+    parts = tok.split(flat)
+    assert [p.shape[1] for p in parts] == [6, 3, 3, 1]
+    np.testing.assert_array_equal(tok.join(parts), flat)
+
+
+def test_set_metrics_known_answers():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(400, 4)), rng.normal(size=(400, 4))
+    assert set_metrics(a, b)["1nna"] == pytest.approx(0.5, abs=0.07)
+    far = set_metrics(a, b + 100.0)
+    assert far["1nna"] == 1.0
+    same = pairwise_l2(a, a)
+    assert mmd(same) == pytest.approx(0, abs=1e-6) and coverage(same) == 1.0
+    assert one_nna(pairwise_l2(a, a), pairwise_l2(b, b), pairwise_l2(a, b)) == set_metrics(a, b)["1nna"]
+    copies = memorization(a[:50] + 1e-3, a, b)
+    assert copies["closer_than_any_test"] == 1.0
+    fresh = memorization(rng.normal(size=(200, 4)), a, b)
+    assert fresh["closer_than_any_test"] < 0.1
+
+
+def test_train_sample_eval_cli(tmp_path):
+    coll = tmp_path / "coll"
+    assert main(["fit-many", DIGITS, "--config", os.path.join(ROOT, "configs", "collections", "mnist_siren.yaml"),
+                 "--set", "train.steps=10", "--set", "train.steps_per_call=10", "--set", "collection.chunk_size=20",
+                 "--limit", "40", "--out", str(coll), "--quiet"]) == 0
+    run = tmp_path / "run"
+    sets = ["steps=20", "steps_per_call=10", "model.width=32", "model.depth=1", "model.heads=2", "timesteps=50",
+            "warmup=5"]
+    args = ["diffusion", "train", str(coll), "--config", os.path.join(ROOT, "configs", "diffusion", "mnist.yaml"),
+            "--out", str(run), "--quiet"]
+    assert main(args + [a for s in sets for a in ("--set", s)]) == 0
+    assert main(["diffusion", "sample", str(run), "--n", "5", "--steps", "5", "--out", str(tmp_path / "s")]) == 0
+    samples = load_collection(tmp_path / "s")
+    assert samples.weights.shape == (5, load_collection(coll).weights.shape[1])
+    assert np.all(np.isfinite(samples.weights))
+    assert (tmp_path / "s" / "samples.png").is_file()
+    assert main(["render-collection", str(tmp_path / "s"), "--out", str(tmp_path / "g.png"), "--quiet"]) == 0
+    assert main(["diffusion", "eval", str(tmp_path / "s"), "--out", str(tmp_path / "m.json")]) == 0
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    assert 0 <= metrics["cov"] <= 1 and 0.5 <= metrics["1nna"] <= 1 and "memorization" in metrics
+    # resume continues to more steps with the saved config
+    assert main(["diffusion", "train", str(coll), "--out", str(run), "--resume", "--quiet"]) == 0

@@ -1,0 +1,92 @@
+import json
+import os
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from inr.cli.main import main
+from inr.errors import InrError
+from inr.modalities.audio import AudioDataConfig, AudioModality, snr_db
+from inr.modalities.audio_io import load_audio, write_audio
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BACH = os.path.join(ROOT, "assets", "bach-1s.wav")
+AUDIO = AudioModality()
+
+
+def test_snr_closed_form():
+    t = np.array([1.0, -1.0, 1.0, -1.0])
+    assert float(snr_db(t * 0.9, t)) == pytest.approx(10 * np.log10(4 / (4 * 0.01)), rel=1e-5)
+
+
+def test_stereo_peak_and_excerpt(tmp_path):
+    rate = 8000
+    t = np.arange(rate) / rate
+    stereo = np.stack([0.5 * np.sin(2 * np.pi * 440 * t), 0.25 * np.sin(2 * np.pi * 220 * t)], axis=1)
+    path = tmp_path / "s.flac"
+    sf.write(path, stereo, rate, subtype="PCM_24")
+    sig = AUDIO.load(path, AudioDataConfig(start=0.25, duration=0.5))
+    assert sig.samples.shape == (4000, 2) and sig.rate == rate
+    assert AUDIO.out_dim(sig) == 2
+    assert sig.peak == pytest.approx(0.5, abs=1e-4)
+    assert np.max(np.abs(sig.samples)) == pytest.approx(1.0, abs=1e-6)
+    np.testing.assert_allclose(sig.samples[:, 1] * sig.peak, stereo[2000:6000, 1], atol=1e-5)
+    data = AUDIO.training_data(sig, AudioDataConfig())
+    coords = np.asarray(data["coords"])
+    assert coords.shape == (4000, 1) and -1 < coords.min() < coords.max() < 1
+
+
+def test_write_round_trip(tmp_path):
+    x = np.linspace(-1, 1, 100, dtype=np.float32)[:, None]
+    write_audio(tmp_path / "a.wav", x, 16000, "FLOAT")
+    y, rate, subtype = load_audio(tmp_path / "a.wav")
+    assert rate == 16000 and subtype == "FLOAT"
+    np.testing.assert_array_equal(x, y)
+    with pytest.raises(InrError, match="unsupported audio suffix"):
+        write_audio(tmp_path / "a.mp4", x, 16000)
+
+
+@pytest.mark.parametrize("content,match", [(b"RIFF nonsense", "cannot read as audio"), (b"", "cannot read as audio")])
+def test_bad_audio(tmp_path, content, match):
+    path = tmp_path / "x.wav"
+    path.write_bytes(content)
+    with pytest.raises(InrError, match=match):
+        load_audio(path)
+    with pytest.raises(InrError, match="nope.wav: file not found"):
+        load_audio(tmp_path / "nope.wav")
+
+
+def test_excerpt_past_the_end():
+    with pytest.raises(InrError, match="fewer than 2 samples"):
+        AUDIO.load(BACH, AudioDataConfig(start=5.0))
+
+
+def test_fit_render_cli(tmp_path, capsys):
+    out = tmp_path / "run"
+    sets = ["data.duration=0.05", "train.steps=300", "train.steps_per_call=100", "train.lr=3e-4",
+            "model.hidden_width=64", "model.hidden_layers=2"]
+    args = ["fit", "audio", BACH, "--config", os.path.join(ROOT, "configs", "audio", "siren.yaml"),
+            "--out", str(out), "--quiet"]
+    assert main(args + [a for s in sets for a in ("--set", s)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["snr"] > 30  # 2,205 samples, 300 steps
+    recon, rate, _ = load_audio(out / "reconstruction.wav")
+    assert rate == 44100 and recon.shape == (2205, 1)
+    assert (out / "comparison.png").stat().st_size > 0
+    assert main(["render", str(out), "--out", str(tmp_path / "8k.wav"), "--rate", "8000", "--quiet"]) == 0
+    low, rate, _ = load_audio(tmp_path / "8k.wav")
+    assert rate == 8000 and low.shape == (400, 1)
+    assert main(["render", str(out), "--out", str(tmp_path / "x.png"), "--size", "4x4"]) == 2
+    assert "--size does not apply to audio runs" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("samples,match", [(np.zeros((100, 1)), "silent"), (np.zeros((0, 1)), "0 samples")])
+def test_silent_or_empty_clip_is_a_clean_cli_error(tmp_path, capsys, samples, match):
+    path = tmp_path / "quiet.wav"
+    sf.write(path, samples, 8000)
+    out = tmp_path / "run"
+    assert main(["fit", "audio", str(path), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "quiet.wav" in err and match in err and len(err.strip().splitlines()) == 1
+    assert not out.exists() or not any(out.iterdir())
