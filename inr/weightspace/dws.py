@@ -53,18 +53,28 @@ def init_linear(key, space: WeightSpace, c_in: int, c_out: int) -> dict:
 
 
 def linear(params: dict, space: WeightSpace, xs: list, pool: str = "mean") -> list:
-    """Apply a DWS linear layer to tensors ``xs`` (each ``(B, *hidden, fixed * C_in)``)."""
+    """Apply a DWS linear layer to tensors ``xs`` (each ``(B, *hidden, fixed * C_in)``).
+
+    Terms that write the same output tensor with the same matched layers see
+    inputs of one shape (batch, matched sizes, channels), so they are
+    concatenated along channels and applied as one matmul; each pooled input
+    is computed once."""
     tensors, reduce = space.tensors, POOLS.get(pool)
-    outs = [None] * len(tensors)
+    pooled, groups = {}, {}
     for w, (ti, ui, matched) in zip(params["blocks"], terms(space)):
-        t, u = tensors[ti], tensors[ui]
-        pooled = tuple(1 + p for p, a in enumerate(t.hidden) if a not in matched)
-        y = reduce(xs[ti], axis=pooled) if pooled else xs[ti]
-        y = y @ w
-        n = y.shape[0]
+        axes = tuple(1 + p for p, a in enumerate(tensors[ti].hidden) if a not in matched)
+        if (ti, axes) not in pooled:
+            pooled[ti, axes] = reduce(xs[ti], axis=axes) if axes else xs[ti]
+        groups.setdefault((ui, matched), []).append((pooled[ti, axes], w))
+    n = xs[0].shape[0]
+    outs = [None] * len(tensors)
+    for (ui, matched), items in groups.items():
+        x = jnp.concatenate([a for a, _ in items], -1)
+        y = x @ jnp.concatenate([w for _, w in items], 0)
+        u = tensors[ui]
         y = y.reshape((n,) + tuple(space.widths[a] if a in matched else 1 for a in u.hidden) + (y.shape[-1],))
         outs[ui] = y if outs[ui] is None else outs[ui] + y  # broadcasts over the unmatched axes
-    full = [(xs[0].shape[0],) + tuple(space.widths[a] for a in u.hidden) for u in tensors]
+    full = [(n,) + tuple(space.widths[a] for a in u.hidden) for u in tensors]
     return [jnp.broadcast_to(o, shape + o.shape[-1:]) / len(tensors) + b
             for o, shape, b in zip(outs, full, params["bias"])]
 
