@@ -54,12 +54,20 @@ def prepare_run_dir(run_dir: Path, *, overwrite: bool, resume: bool, marker: str
     run_dir.mkdir(parents=True, exist_ok=True)
 
 
+def check_encoding(field, modality, cfg) -> None:
+    """Progressive encodings (SAPE) need per-sample (coords, targets) errors, which not every modality has."""
+    if field.encoding.update is not None and not getattr(modality, "progressive_encodings", True):
+        raise InrError(f"the {cfg.model.encoding.name} encoding grows from per-sample errors against targets, "
+                       f"which {cfg.modality} training does not have; choose another encoding")
+
+
 def fit_run(cfg: RunConfig, run_dir, *, resume: bool = False, overwrite: bool = False, quiet: bool = False) -> dict:
     """Fit ``cfg.input`` into ``run_dir``; return the final metrics."""
     run_dir = Path(run_dir)
     modality = MODALITIES.get(cfg.modality)
     signal = modality.load(cfg.input, cfg.data)
     field = build_field(cfg.model, modality.in_dim, modality.out_dim(signal))
+    check_encoding(field, modality, cfg)
     optimizer = make_optimizer(cfg.train)
     prepare_run_dir(run_dir, overwrite=overwrite, resume=resume)
     if not resume:

@@ -5,7 +5,7 @@
 Two families, alternating: vessels (surfaces of revolution of a random smooth
 profile: vases, bottles, bowls, goblets) and tables (a box top on four
 cylinder or box legs, or on one central column with a foot, with random
-proportions). Every part is a closed surface; a table's parts overlap rather
+proportions). Every part is a closed surface; a table's parts touch rather
 than being boolean-merged, which generalized winding numbers (how `inr fit sdf`
 decides inside) treat as their union. Writes OBJ files named
 ``vessel-0000.obj``, ``table-0001.obj``, ... and ``shapes.json`` with each
@@ -14,12 +14,14 @@ shape's family and parameters.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import trimesh
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from inr.atomic import atomic_path, write_json  # noqa: E402
 
 
 def vessel(rng) -> tuple[trimesh.Trimesh, dict]:
@@ -88,10 +90,11 @@ def main(argv=None) -> int:
         family = args.families[i % len(args.families)]
         mesh, params = FAMILIES[family](rng)
         name = f"{family}-{i:04d}.obj"
-        mesh.export(args.out / name)
+        with atomic_path(args.out / name) as tmp:
+            mesh.export(tmp)
         records.append({"file": name, "family": family, "watertight_parts": bool(
             all(part.is_watertight for part in mesh.split(only_watertight=False))), **params})
-    (args.out / "shapes.json").write_text(json.dumps({"seed": args.seed, "shapes": records}, indent=1))
+    write_json(args.out / "shapes.json", {"seed": args.seed, "shapes": records})
     print(f"wrote {args.count} shapes to {args.out}")
     return 0
 

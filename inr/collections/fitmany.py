@@ -29,7 +29,7 @@ from inr.fields.layout import flatten
 from inr.fields.model import build_field
 from inr.modalities import MODALITIES
 from inr.registry import Registry
-from inr.runs import prepare_run_dir
+from inr.runs import check_encoding, prepare_run_dir
 from inr.train.checkpoint import FitState, load_checkpoint
 from inr.train.fit import fit, init_opt_state, make_chunk_fn
 from inr.train.optim import make_optimizer
@@ -107,6 +107,7 @@ def fit_many(cfg: CollectionRunConfig, out, *, resume: bool = False, overwrite: 
         raise InrError("collection.fits_per_signal and collection.chunk_size must be >= 1")
     items = list_items(cfg.input, modality, cfg.data, ccfg.limit)
     field = build_field(cfg.model, modality.in_dim, modality.out_dim(items[0].load()))
+    check_encoding(field, modality, cfg)
     params_for = INITS.get(ccfg.init)(field, cfg)
     optimizer = make_optimizer(cfg.train)
     if (out / WEIGHTS).is_file() and resume:

@@ -18,10 +18,11 @@ from safetensors.numpy import load_file, save_file
 
 from inr.atomic import atomic_path, write_json, write_text
 from inr.collections.format import load_collection, write_collection
+from inr.config import read_yaml
 from inr.diffusion.evaluate import decode_images, evaluate_images, train_digit_classifier
 from inr.diffusion.sample import sample
 from inr.diffusion.tokens import Tokenizer
-from inr.diffusion.train import DiffusionConfig, Standardiser, build, init_state, schedule_of, train
+from inr.diffusion.train import DiffusionConfig, Standardiser, build, check_config, init_state, schedule_of, train
 from inr.errors import InrError
 from inr.fields.io import field_from_spec, read_format_json
 from inr.fields.layout import param_entries
@@ -46,17 +47,21 @@ def _split(coll, cfg: DiffusionConfig) -> dict:
 def train_run(cfg: DiffusionConfig, collection, out, *, minutes: float = 0.0, resume: bool = False,
               overwrite: bool = False, quiet: bool = False) -> dict:
     out = Path(out)
+    if not resume:
+        check_config(cfg)
     coll = load_collection(collection)
     tok = Tokenizer.from_layout(coll.meta["layout"])
+    prepare_run_dir(out, overwrite=overwrite, resume=resume, marker=CHECKPOINT)
+    if resume:  # the interrupted run's own config (its split, seed and schedule), written before training
+        saved = read_yaml(out / CONFIG)
+        saved.pop("collection", None)
+        cfg = from_dict(DiffusionConfig, saved, where=str(out / CONFIG))
+        check_config(cfg)
     split = _split(coll, cfg)
     if len(split["train"]) == 0:
         raise InrError(f"{collection}: no training fields in split {cfg.split}")
     std = Standardiser.fit(coll.weights[split["train"]], cfg.standardize)
-    prepare_run_dir(out, overwrite=overwrite, resume=resume, marker=CHECKPOINT)
-    if resume:
-        saved = read_run(out)
-        cfg = from_dict(DiffusionConfig, saved["config"])
-    else:
+    if not resume:
         write_text(out / CONFIG, yaml.safe_dump({"collection": str(collection), **to_dict(cfg)}, sort_keys=False))
     state = init_state(cfg, tok)
     if resume:
@@ -109,6 +114,8 @@ def sample_run(run_dir, out, n: int, *, steps: int = 0, seed: int = 0, overwrite
     if n < 1:
         raise InrError(f"--n must be at least 1 (got {n})")
     cfg, tok, apply, params, std, run = load_denoiser(run_dir)
+    if not 0 <= steps <= cfg.timesteps:
+        raise InrError(f"--steps must be between 0 (full DDPM) and the run's {cfg.timesteps} timesteps (got {steps})")
     out = Path(out)
     prepare_run_dir(out, overwrite=overwrite, resume=False)
     method = "ddim" if steps else "ddpm"
@@ -133,12 +140,15 @@ def eval_run(samples, reference=None, out=None) -> dict:
     """Metrics of a sampled collection against its diffusion run's data (or ``reference``)."""
     samp = load_collection(samples)
     made = samp.meta.get("generated_by")
-    if made is None and reference is None:
-        raise InrError(f"{samples}: not written by inr diffusion sample; pass --reference COLLECTION with a split")
+    if made is None:
+        raise InrError(f"{samples}: not written by inr diffusion sample (no train/test split recorded)")
     ref = load_collection(reference or made["collection"])
-    split = made["split"] if made else None
+    split = made["split"]
     if split is None:
         raise InrError(f"{samples}: no train/test split recorded")
+    if max(max(idx, default=-1) for idx in split.values()) >= len(ref):
+        raise InrError(f"{reference or made['collection']}: has {len(ref)} fields, fewer than the samples' "
+                       "recorded split refers to")
     if ref.meta.get("layout") != samp.meta.get("layout"):
         raise InrError(f"{reference or made['collection']}: its fields' layout differs from the samples'")
     pix = {name: decode_images(ref.field, ref.weights[np.asarray(split[name], np.int64)], ref.meta)

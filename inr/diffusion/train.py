@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from inr.diffusion.denoiser import DenoiserConfig, transformer
 from inr.diffusion.schedule import Schedule, linear_schedule, q_sample
 from inr.diffusion.tokens import Tokenizer
-from inr.errors import DivergedError
+from inr.errors import DivergedError, InrError
 from inr.train.checkpoint import FitState, save_checkpoint
 
 
@@ -40,6 +40,22 @@ class DiffusionConfig:
     """decay of the weights' moving average used for sampling"""
     steps_per_call: int = 50
     checkpoint_every: int = 500
+
+
+def check_config(cfg: DiffusionConfig) -> None:
+    """One-line errors for settings the schedule or the denoiser cannot use."""
+    m = cfg.model
+    problems = [(cfg.timesteps < 1, f"timesteps must be >= 1 (got {cfg.timesteps})"),
+                (not 0 < cfg.beta_start <= cfg.beta_end < 1,
+                 f"need 0 < beta_start <= beta_end < 1 (got {cfg.beta_start}, {cfg.beta_end})"),
+                (m.width < 2 or m.width % 2 or m.heads < 1 or m.width % m.heads,
+                 f"model.width must be even and divisible by model.heads (got {m.width}, {m.heads})"),
+                (m.depth < 1, f"model.depth must be >= 1 (got {m.depth})"),
+                (cfg.steps_per_call < 1 or cfg.batch_size < 1,
+                 f"steps_per_call and batch_size must be >= 1 (got {cfg.steps_per_call}, {cfg.batch_size})")]
+    for bad, message in problems:
+        if bad:
+            raise InrError(f"diffusion config: {message}")
 
 
 @dataclass

@@ -55,7 +55,8 @@ class AudioModality:
         last = first + int(round(cfg.duration * rate)) if cfg.duration > 0 else samples.shape[0]
         samples = samples[first:last]
         if samples.shape[0] < 2:
-            raise InrError(f"{path}: fewer than 2 samples between data.start={cfg.start} s and the end of the clip")
+            until = f"data.start + data.duration = {cfg.start + cfg.duration} s" if cfg.duration > 0 else "the end"
+            raise InrError(f"{path}: fewer than 2 samples between data.start = {cfg.start} s and {until}")
         peak = float(np.max(np.abs(samples)))
         if peak == 0:
             raise InrError(f"{path}: the audio is silent (every sample is zero); nothing to fit")

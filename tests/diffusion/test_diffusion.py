@@ -88,7 +88,7 @@ def test_train_sample_eval_cli(tmp_path):
                  "--limit", "40", "--out", str(coll), "--quiet"]) == 0
     run = tmp_path / "run"
     sets = ["steps=20", "steps_per_call=10", "model.width=32", "model.depth=1", "model.heads=2", "timesteps=50",
-            "warmup=5"]
+            "warmup=5", "seed=3"]
     args = ["diffusion", "train", str(coll), "--config", os.path.join(ROOT, "configs", "diffusion", "mnist.yaml"),
             "--out", str(run), "--quiet"]
     assert main(args + [a for s in sets for a in ("--set", s)]) == 0
@@ -101,5 +101,13 @@ def test_train_sample_eval_cli(tmp_path):
     assert main(["diffusion", "eval", str(tmp_path / "s"), "--out", str(tmp_path / "m.json")]) == 0
     metrics = json.loads((tmp_path / "m.json").read_text())
     assert 0 <= metrics["cov"] <= 1 and 0.5 <= metrics["1nna"] <= 1 and "memorization" in metrics
-    # resume continues to more steps with the saved config
+    # an interrupted run (checkpoint and config.yaml, no diffusion.json yet) resumes with its own config
+    before = json.loads((run / "diffusion.json").read_text())
+    (run / "diffusion.json").unlink()
     assert main(["diffusion", "train", str(coll), "--out", str(run), "--resume", "--quiet"]) == 0
+    after = json.loads((run / "diffusion.json").read_text())
+    assert after["split"] == before["split"] and after["config"] == before["config"] and after["steps"] == 20
+    # settings the denoiser cannot use are one-line errors
+    bad = ["diffusion", "train", str(coll), "--out", str(tmp_path / "bad"), "--set", "model.width=30",
+           "--set", "model.heads=4"]
+    assert main(bad) == 2 and not (tmp_path / "bad").exists()

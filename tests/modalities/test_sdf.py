@@ -221,3 +221,32 @@ def test_generated_shapes_are_watertight(tmp_path):
         assert s["watertight_parts"] and mesh.volume > 0
         shape = shapes.load_shape(tmp_path / s["file"])
         assert shapes.inside(shape, np.zeros((1, 3)) + [0, -0.5, 0]).shape == (1,)
+
+
+def test_camera_straight_down_continues_the_nearby_views():
+    from inr.modalities.sdf.trace import camera_rays
+
+    for el in (90.0, -90.0):
+        _, d = camera_rays(8, 8, 30.0, el)
+        _, near = camera_rays(8, 8, 30.0, el - np.sign(el) * 1e-3)
+        assert np.all(np.isfinite(d)) and np.allclose(d, near, atol=1e-3)
+
+
+@pytest.mark.parametrize("change,fragment", [({"uniform_fraction": 1.5}, "uniform_fraction"),
+                                             ({"near_scales": []}, "near_scales is empty"),
+                                             ({"near_scales": [-0.1]}, "near_scales must be positive"),
+                                             ({"resolution": 4}, "resolution"),
+                                             ({"siren_weights": [1.0]}, "siren_weights")])
+def test_bad_data_settings_are_one_line_errors(change, fragment):
+    import dataclasses
+
+    from inr.errors import InrError
+    from inr.modalities.sdf.modality import SdfDataConfig, SdfModality
+
+    with pytest.raises(InrError, match=fragment):
+        SdfModality().load(SUZANNE, dataclasses.replace(SdfDataConfig(), **change))
+
+
+def test_progressive_encoding_is_refused_for_sdf(tmp_path, capsys):
+    assert main(["fit", "sdf", SUZANNE, "--out", str(tmp_path / "r"), "--set", "model.encoding.name=sape"]) == 2
+    assert "sape encoding" in capsys.readouterr().err and not (tmp_path / "r").exists()

@@ -68,12 +68,23 @@ class SdfModality:
     extensions = shapes.MESH_SUFFIXES + shapes.POINT_SUFFIXES
     metric = ("iou", "IoU (uniform points)")
     render_options = ("kind", "size", "resolution", "original_scale", "azimuth", "elevation")
+    progressive_encodings = False  # no (coords, targets) pairs for SAPE's per-sample errors
 
     def load(self, path, cfg: SdfDataConfig) -> shapes.Shape:
         LOSSES.get(cfg.loss)
-        for name in ("surface_points", "samples", "eval_points", "metric_points"):
+        for name in ("surface_points", "samples", "eval_points", "metric_points", "iou_resolution"):
             if getattr(cfg, name) < 1:
                 raise InrError(f"data.{name} must be positive (got {getattr(cfg, name)})")
+        problems = [(not 0 <= cfg.uniform_fraction <= 1, f"data.uniform_fraction must be in [0, 1] (got "
+                     f"{cfg.uniform_fraction})"),
+                    (not cfg.near_scales and cfg.uniform_fraction < 1,
+                     "data.near_scales is empty: give at least one scale or set data.uniform_fraction: 1"),
+                    (any(s <= 0 for s in cfg.near_scales), f"data.near_scales must be positive (got {cfg.near_scales})"),
+                    (cfg.resolution < 8, f"data.resolution must be at least 8 (got {cfg.resolution})"),
+                    (len(cfg.siren_weights) != 4, f"data.siren_weights needs 4 weights (got {cfg.siren_weights})")]
+        for bad, message in problems:
+            if bad:
+                raise InrError(message)
         return shapes.load_shape(path, cfg.margin)
 
     def out_dim(self, signal) -> int:
@@ -109,7 +120,8 @@ class SdfModality:
         def score(params, data):
             pred = value(params, data["eval_coords"])[:, 0] < 0
             true = data["eval_inside"]
-            return {"iou": jnp.sum(pred & true) / jnp.maximum(jnp.sum(pred | true), 1)}
+            union = jnp.sum(pred | true)  # both empty counts as a perfect match, as in metrics.iou
+            return {"iou": jnp.where(union == 0, 1.0, jnp.sum(pred & true) / jnp.maximum(union, 1))}
 
         return score
 

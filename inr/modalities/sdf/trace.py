@@ -25,7 +25,9 @@ def camera_rays(height: int, width: int, azimuth: float, elevation: float, dista
     az, el = np.radians(azimuth), np.radians(elevation)
     eye = distance * np.array([np.cos(el) * np.sin(az), np.sin(el), np.cos(el) * np.cos(az)])
     forward = -eye / np.linalg.norm(eye)
-    right = np.cross(forward, [0.0, 1.0, 0.0])
+    # y is up, except looking straight down or up, where the limit of the azimuth's own frame is used
+    ref = [0.0, 1.0, 0.0] if abs(np.cos(el)) > 1e-6 else [-np.sign(el) * np.sin(az), 0.0, -np.sign(el) * np.cos(az)]
+    right = np.cross(forward, ref)
     right /= np.linalg.norm(right)
     up = np.cross(right, forward)
     focal = 1.0 / np.tan(np.radians(fov) / 2)
