@@ -1,7 +1,10 @@
 """Helpers shared by the benchmark scripts: machine description, timing, tables."""
 from __future__ import annotations
 
+import os
 import platform
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -73,3 +76,15 @@ def write_report(path: Path, sections: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(sections))
     print(f"wrote {path}")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+MNIST = ROOT.parent / "shared" / "data" / "mnist" / "t10k-images-idx3-ubyte.gz"
+
+
+def fit_mnist_collection(out: Path, init: str = "shared") -> None:
+    """The 10,000 MNIST test digits as SIRENs (configs/collections/mnist_siren.yaml) with ``init``."""
+    subprocess.run([sys.executable, "-m", "inr", "fit-many", str(MNIST), "--config",
+                    str(ROOT / "configs" / "collections" / "mnist_siren.yaml"), "--out", str(out),
+                    "--set", f"collection.init={init}", "--overwrite", "--quiet"], check=True, cwd=ROOT,
+                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})

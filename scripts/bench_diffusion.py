@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +25,7 @@ import jax
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bench_common import RESULTS, markdown_table, report_header, write_report  # noqa: E402
+from _bench_common import ROOT, RESULTS, fit_mnist_collection, markdown_table, report_header, write_report  # noqa: E402
 
 from inr.collections.format import load_collection  # noqa: E402
 from inr.config import merged  # noqa: E402
@@ -36,23 +33,14 @@ from inr.diffusion.evaluate import decode_images, evaluate_images, train_digit_c
 from inr.diffusion.runs import load_denoiser, train_run  # noqa: E402
 from inr.diffusion.sample import sample  # noqa: E402
 from inr.diffusion.train import DiffusionConfig, schedule_of  # noqa: E402
-from inr.modalities.image_io import write_image  # noqa: E402
+from inr.modalities.image_io import picture_grid, write_image  # noqa: E402
 from inr.schema import from_dict  # noqa: E402
 from inr.weightspace.data import split_by_signal  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-MNIST = ROOT.parent / "shared" / "data" / "mnist" / "t10k-images-idx3-ubyte.gz"
 
 
 def sheet(pixels: np.ndarray, path: Path, count: int = 64) -> None:
-    tiles = pixels[:count].reshape(-1, 28, 28)
-    cols = int(math.ceil(math.sqrt(len(tiles))))
-    rows = int(math.ceil(len(tiles) / cols))
-    out = np.ones((rows * 29 - 1, cols * 29 - 1, 1), np.float32)
-    for i, t in enumerate(tiles):
-        r, c = divmod(i, cols)
-        out[r * 29:r * 29 + 28, c * 29:c * 29 + 28, 0] = t
-    write_image(path, out)
+    write_image(path, picture_grid(list(pixels[:count].reshape(-1, 28, 28, 1))))
 
 
 def main() -> None:
@@ -70,9 +58,7 @@ def main() -> None:
         coll_dir = args.collection
         if coll_dir is None:
             coll_dir = Path(tmp) / "mnist"
-            subprocess.run([sys.executable, "-m", "inr", "fit-many", str(MNIST), "--config",
-                            str(ROOT / "configs" / "collections" / "mnist_siren.yaml"), "--out", str(coll_dir),
-                            "--quiet"], check=True, cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+            fit_mnist_collection(coll_dir)
         coll = load_collection(coll_dir)
         run = args.run
         if run is not None:

@@ -14,29 +14,18 @@ permutation augmentation, DWSNet. Writes scripts/results/bench_weightspace.md.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bench_common import RESULTS, markdown_table, report_header, write_report  # noqa: E402
+from _bench_common import RESULTS, fit_mnist_collection, markdown_table, report_header, write_report  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG = ROOT / "configs" / "collections" / "mnist_siren.yaml"
-MNIST = ROOT.parent / "shared" / "data" / "mnist" / "t10k-images-idx3-ubyte.gz"
 ROWS = [("MLP on weights", ["model.name=mlp"]),
         ("MLP + permutation augmentation", ["model.name=mlp", "augment=true"]),
         ("DWSNet", ["model.name=dws"]),
         ("DWSNet + input augmentation, max pooling, lr 3e-3", ["model.name=dws", "model.pool=max", "input_augment=true",
          "lr=3e-3", "schedule_warmup=200"])]
-
-
-def fit_collection(out: Path, init: str) -> None:
-    subprocess.run([sys.executable, "-m", "inr", "fit-many", str(MNIST), "--config", str(CONFIG), "--out", str(out),
-                    "--set", f"collection.init={init}", "--overwrite", "--quiet"], check=True, cwd=ROOT,
-                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
 
 
 def train(collection: Path, sets: list[str], steps: int, out: Path) -> dict:
@@ -62,7 +51,7 @@ def main() -> None:
         coll = args.collection
         if coll is None:
             coll = Path(tmp) / "mnist_random"
-            fit_collection(coll, "random")
+            fit_mnist_collection(coll, "random")
         rows = []
         jobs = [(name, coll, sets) for i, (name, sets) in enumerate(ROWS) if args.rows is None or i in args.rows]
         if args.shared_collection:
