@@ -56,7 +56,7 @@ def prepare_run_dir(run_dir: Path, *, overwrite: bool, resume: bool, marker: str
 
 def check_encoding(field, modality, cfg) -> None:
     """Progressive encodings (SAPE) need per-sample (coords, targets) errors, which not every modality has."""
-    if field.encoding.update is not None and not getattr(modality, "progressive_encodings", True):
+    if field.encoding.update is not None and not modality.progressive_encodings:
         raise InrError(f"the {cfg.model.encoding.name} encoding grows from per-sample errors against targets, "
                        f"which {cfg.modality} training does not have; choose another encoding")
 

@@ -82,9 +82,9 @@ ROOT = Path(__file__).resolve().parent.parent
 MNIST = ROOT.parent / "shared" / "data" / "mnist" / "t10k-images-idx3-ubyte.gz"
 
 
-def fit_mnist_collection(out: Path, init: str = "shared") -> None:
-    """The 10,000 MNIST test digits as SIRENs (configs/collections/mnist_siren.yaml) with ``init``."""
+def fit_mnist_collection(out: Path, init: str = "shared", config: str = "mnist_siren.yaml") -> None:
+    """The 10,000 MNIST test digits as SIRENs (``configs/collections/<config>``) with ``init``."""
     subprocess.run([sys.executable, "-m", "inr", "fit-many", str(MNIST), "--config",
-                    str(ROOT / "configs" / "collections" / "mnist_siren.yaml"), "--out", str(out),
+                    str(ROOT / "configs" / "collections" / config), "--out", str(out),
                     "--set", f"collection.init={init}", "--overwrite", "--quiet"], check=True, cwd=ROOT,
                    env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})

@@ -100,6 +100,20 @@ def write_collection(root: Path, field: Field, weights: np.ndarray, template, he
     })
 
 
+# manifest entries about how a collection was fitted, not about its signals
+FIT_KEYS = ("source", "init", "fits_per_signal", "chunk_size", "chunks")
+
+
+def signal_meta(meta: dict) -> dict:
+    """The manifest entries that describe the signals (modality, normalisation,
+    signal, and whatever else the modality's decoder reads), without what
+    :func:`write_collection` writes itself or how the fields were fitted: the
+    header for a new collection of fields of the same kind."""
+    own = {"format", "format_version", "model", "in_dim", "out_dim", "coordinates", "count", "param_count",
+           "layout", "fields", *FIT_KEYS}
+    return {k: v for k, v in meta.items() if k not in own}
+
+
 @dataclass(frozen=True)
 class Collection:
     """A loaded collection: ``weights`` (N, P) float32, the field to decode

@@ -17,9 +17,9 @@ from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 from inr.atomic import atomic_path, write_json, write_text
-from inr.collections.format import load_collection, write_collection
+from inr.collections.format import load_collection, signal_meta, write_collection
 from inr.config import read_yaml
-from inr.diffusion.evaluate import decode_images, evaluate_images, train_digit_classifier
+from inr.diffusion.evaluate import EVALUATIONS, evaluate_items
 from inr.diffusion.sample import sample
 from inr.diffusion.tokens import Tokenizer
 from inr.diffusion.train import DiffusionConfig, Standardiser, build, check_config, init_state, schedule_of, train
@@ -37,7 +37,6 @@ FORMAT = "inr.diffusion"
 FORMAT_VERSION = 1
 CONFIG = "config.yaml"
 CHECKPOINT = "checkpoint.safetensors"
-SHARED_KEYS = ("modality", "normalisation", "signal", "coordinates")
 
 
 def _split(coll, cfg: DiffusionConfig) -> dict:
@@ -72,7 +71,7 @@ def train_run(cfg: DiffusionConfig, collection, out, *, minutes: float = 0.0, re
     arrays.update({"standardise.mean": std.mean, "standardise.std": std.std})
     with atomic_path(out / "denoiser.safetensors") as tmp:
         save_file(arrays, str(tmp))
-    header = {k: coll.meta[k] for k in SHARED_KEYS if k in coll.meta}
+    header = signal_meta(coll.meta)
     write_json(out / "diffusion.json", {
         "format": FORMAT, "format_version": FORMAT_VERSION, "collection": str(collection),
         "config": to_dict(cfg), "layout": coll.meta["layout"], "field": {k: coll.meta[k] for k in ("model", "in_dim",
@@ -108,6 +107,9 @@ def load_denoiser(run_dir):
     return cfg, tok, apply, params, std, run
 
 
+SAMPLE_FILES = 8
+
+
 def sample_run(run_dir, out, n: int, *, steps: int = 0, seed: int = 0, overwrite: bool = False) -> dict:
     """Sample ``n`` fields (DDIM with ``steps`` if given, else full DDPM) into
     the collection ``out``, with a picture grid for images."""
@@ -129,10 +131,17 @@ def sample_run(run_dir, out, n: int, *, steps: int = 0, seed: int = 0, overwrite
     write_collection(out, field, weights, field.init(jax.random.PRNGKey(0)), header, records)
     finite = bool(np.all(np.isfinite(weights)))
     modality = MODALITIES.get(run["header"].get("modality", ""))
-    if finite and hasattr(modality, "render_many"):
+    if finite:
         coll = load_collection(out)
-        shown = range(min(n, 64))
-        modality.render_many(field.apply, [coll.params(i) for i in shown], coll.meta, out / "samples.png")
+        if hasattr(modality, "render_many"):  # a picture grid (images, shapes; not audio)
+            modality.render_many(field.apply, [coll.params(i) for i in range(min(n, 64))], coll.meta,
+                                 out / "samples.png")
+        # the first few as files of their own: pictures, clips or meshes (128^3 marching cubes)
+        options = {"resolution": 128} if "resolution" in modality.render_options else {}
+        (out / "decoded").mkdir(exist_ok=True)
+        for i in range(min(n, SAMPLE_FILES)):
+            modality.render(field.apply, coll.params(i), coll.meta,
+                            out / "decoded" / f"sample-{i:03d}{modality.field_suffix}", **options)
     return {"samples": n, "method": method, "steps": steps or cfg.timesteps, "finite": finite}
 
 
@@ -151,14 +160,14 @@ def eval_run(samples, reference=None, out=None) -> dict:
                        "recorded split refers to")
     if ref.meta.get("layout") != samp.meta.get("layout"):
         raise InrError(f"{reference or made['collection']}: its fields' layout differs from the samples'")
-    pix = {name: decode_images(ref.field, ref.weights[np.asarray(split[name], np.int64)], ref.meta)
-           for name in ("train", "test")}
-    samples_px = decode_images(samp.field, samp.weights, samp.meta)
-    labels = ref.labels
+    ev = EVALUATIONS.get(ref.meta.get("modality", ""))
+    items = {name: ev.decode(ref.field, ref.weights[np.asarray(split[name], np.int64)], ref.meta)
+             for name in ("train", "test")}
     classifier = None
-    if labels is not None:
-        classifier = train_digit_classifier(pix["train"], labels[np.asarray(split["train"], np.int64)])
-    metrics = evaluate_images(samples_px, pix["train"], pix["test"], classifier)
+    if ref.labels is not None and ev.classifier is not None:
+        classifier = ev.classifier(items["train"], ref.labels[np.asarray(split["train"], np.int64)])
+    metrics = evaluate_items(ev, ev.decode(samp.field, samp.weights, samp.meta), items["train"], items["test"],
+                             classifier)
     if out:
         write_json(out, metrics)
     return metrics

@@ -46,6 +46,8 @@ class AudioModality:
     extensions = (".wav", ".flac", ".ogg")
     metric = ("snr", "SNR (dB)")
     render_options = ("rate",)
+    progressive_encodings = True
+    field_suffix = ".wav"
 
     def load(self, path, cfg: AudioDataConfig) -> AudioSignal:
         samples, rate, subtype = load_audio(path)

@@ -15,6 +15,8 @@ class Modality(Protocol):
     extensions: tuple  # file suffixes this modality reads, lower case
     metric: tuple  # (history key, axis label) of the score plotted in curve.png
     render_options: tuple  # keyword options render() accepts (size, rate, ...)
+    progressive_encodings: bool  # per-sample (coords, targets) errors exist, so SAPE can grow
+    field_suffix: str  # the file one field is written to by default (.png, .wav, .ply)
 
     def load(self, path, cfg) -> Any:
         """Read and validate the input file; raise InrError on bad input."""

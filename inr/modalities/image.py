@@ -71,6 +71,8 @@ class ImageModality:
     extensions = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
     metric = ("psnr", "PSNR (dB)")
     render_options = ("size",)
+    progressive_encodings = True
+    field_suffix = ".png"
 
     def load(self, path, cfg: ImageDataConfig) -> ImageSignal:
         NORMALISATIONS.get(cfg.normalize)

@@ -51,6 +51,18 @@ def siren(key, n_in, n_out, ctx):
     return _uniform(kw, (n_in, n_out), bound), _uniform(kb, (n_out,), 1.0 / jnp.sqrt(n_in))
 
 
+@INITIALIZERS.register("dwsnets")
+def dwsnets(key, n_in, n_out, ctx):
+    """The SIREN of DWSNets' INR datasets (Navon et al. 2023): every sine
+    layer, the first included, U(-sqrt(6/n)/omega0, sqrt(6/n)/omega0) with
+    zero biases (so the first layer starts at low frequencies); the linear
+    output layer keeps PyTorch's default."""
+    if ctx.index == ctx.n_layers - 1:
+        return torch_linear(key, n_in, n_out, ctx)
+    bound = jnp.sqrt(6.0 / n_in) / ctx.omega0
+    return _uniform(key, (n_in, n_out), bound), jnp.zeros((n_out,), jnp.float32)
+
+
 @INITIALIZERS.register("glorot_normal")
 def glorot_normal(key, n_in, n_out, ctx):
     """Glorot normal weights, zero biases (Tancik et al.'s FFN code)."""

@@ -21,7 +21,7 @@ class WeightModelConfig:
     """hidden channels of each DWS layer"""
     layers: int = 4
     """DWS layers"""
-    pool: str = "mean"
+    pool: str = "max"
     """pooling in the layers and the invariant head: mean | max"""
     norm: bool = True
     """standardise channels between DWS layers"""

@@ -24,16 +24,16 @@ class WeightTrainConfig:
     split: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
     """train/val/test fractions of the signals (all fits of a signal stay together)"""
     model: WeightModelConfig = field(default_factory=WeightModelConfig)
-    steps: int = 3000
-    batch_size: int = 64
-    lr: float = 1e-3
+    steps: int = 4000
+    batch_size: int = 128
+    lr: float = 3e-3
     weight_decay: float = 5e-4
     augment: bool = False
     """random hidden-neuron permutations of each training example"""
     input_augment: bool = False
     """DWSNets' input-space augmentations of 2-D fields: rotation (45 deg), shift (0.25), zoom (20%), 1% dropout"""
-    schedule_warmup: int = 0
-    """steps of linear lr warm-up before the cosine decay"""
+    schedule_warmup: int = 200
+    """steps of linear lr warm-up before the cosine decay (at most half of the steps)"""
     eval_every: int = 250
     """validation accuracy every N steps; the best validation weights are kept"""
 
@@ -67,8 +67,9 @@ def train_classifier(cfg: WeightTrainConfig, data: WeightData, quiet: bool = Fal
     model = WEIGHT_MODELS.get(cfg.model.name)(cfg.model, data.space, n_classes)
     key = jax.random.PRNGKey(cfg.seed)
     params = model.init(jax.random.fold_in(key, 0))
-    schedule = optax.warmup_cosine_decay_schedule(0.0, cfg.lr, cfg.schedule_warmup, max(cfg.steps, 1)) \
-        if cfg.schedule_warmup else optax.cosine_decay_schedule(cfg.lr, cfg.steps)
+    warmup = min(cfg.schedule_warmup, cfg.steps // 2)
+    schedule = optax.warmup_cosine_decay_schedule(0.0, cfg.lr, warmup, max(cfg.steps, 1)) \
+        if warmup else optax.cosine_decay_schedule(cfg.lr, max(cfg.steps, 1))
     opt = optax.adamw(schedule, weight_decay=cfg.weight_decay)
     opt_state = opt.init(params)
     # input augmentation acts on raw weights, so the training tensors are standardised per batch
@@ -111,7 +112,7 @@ def train_classifier(cfg: WeightTrainConfig, data: WeightData, quiet: bool = Fal
             if acc > best[0]:
                 best = (acc, params, i + 1)
     params = best[1]
-    metrics = {"best_step": best[2], "seconds": time.perf_counter() - t0,
+    metrics = {"steps": cfg.steps, "best_step": best[2], "seconds": time.perf_counter() - t0,
                "parameters": int(sum(x.size for x in jax.tree_util.tree_leaves(params)))}
     predictions = {name: predict(apply, params, [x[idx] for x in xs]) for name, idx in splits.items() if len(idx)}
     for name, pred in predictions.items():

@@ -71,7 +71,7 @@ def test_box_ground_truth(tmp_path, open_face):
 
 
 def test_autodiff_gradient_of_a_field():
-    from inr.modalities.sdf.losses import value_and_gradient
+    from inr.modalities.sdf.gradients import value_and_gradient
 
     x = jnp.array([[0.3, -0.2, 0.5], [0.0, 0.9, 0.1]])
     f, g = value_and_gradient(sphere_sdf, None, x)

@@ -30,6 +30,18 @@ def test_siren_hidden_layer():
     uniform_check(b, 1 / np.sqrt(256))
 
 
+def test_dwsnets_sine_layers_share_the_hidden_init_and_the_output_is_torch_default():
+    w, b = draw("dwsnets", 2, 4096, 0)  # first layer: the hidden-layer bound, not 1/n
+    uniform_check(w, np.sqrt(6 / 2) / 30)
+    assert not np.any(np.asarray(b))
+    w, b = draw("dwsnets", 256, 256, 1)
+    uniform_check(w, np.sqrt(6 / 256) / 30)
+    assert not np.any(np.asarray(b))
+    w, b = draw("dwsnets", 256, 4096, 3)  # the last of 4 layers: nn.Linear's default
+    uniform_check(w, 1 / np.sqrt(256))
+    uniform_check(b, 1 / np.sqrt(256))
+
+
 def test_siren_preactivations_are_unit_scale():
     # The point of SIREN's init: omega0 * W x stays ~ N(0, 1)-ish, layer after layer.
     w, _ = draw("siren", 256, 256, 1)

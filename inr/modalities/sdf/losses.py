@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from inr.modalities.sdf.gradients import value_and_gradient
 from inr.registry import Registry
 
 LOSSES: Registry = Registry("SDF loss")
@@ -24,11 +25,6 @@ def _pick(data: dict, names, key, n: int) -> list:
     """A random minibatch (with replacement) of rows of the named arrays."""
     idx = jax.random.randint(key, (n,), 0, data[names[0]].shape[0])
     return [data[k][idx] for k in names]
-
-
-def value_and_gradient(apply: Callable, params, x):
-    """Field values ``(N,)`` and their gradients in x ``(N, 3)``."""
-    return jax.vmap(jax.value_and_grad(lambda p: apply(params, p)[0]))(x)
 
 
 @LOSSES.register("siren")

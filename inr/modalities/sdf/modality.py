@@ -69,6 +69,7 @@ class SdfModality:
     metric = ("iou", "IoU (uniform points)")
     render_options = ("kind", "size", "resolution", "original_scale", "azimuth", "elevation")
     progressive_encodings = False  # no (coords, targets) pairs for SAPE's per-sample errors
+    field_suffix = ".ply"
 
     def load(self, path, cfg: SdfDataConfig) -> shapes.Shape:
         LOSSES.get(cfg.loss)

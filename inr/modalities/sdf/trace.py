@@ -15,6 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from inr.modalities.sdf.gradients import value_and_gradient
+
 BACKGROUND = 1.0
 BASE_COLOUR = np.array([0.62, 0.70, 0.82], np.float32)
 
@@ -82,8 +84,7 @@ def _surface(value, params, o, d, lo, hi):
         return jnp.where(neg, lo, mid), jnp.where(neg, mid, hi)
 
     _, hi = jax.lax.fori_loop(0, 8, halve, (lo, hi))
-    # points are independent, so the gradient of the sum is every point's own gradient
-    grads = jax.grad(lambda x: jnp.sum(value(params, x)[:, 0]))(o + hi[:, None] * d)
+    _, grads = value_and_gradient(value, params, o + hi[:, None] * d)
     return grads / jnp.maximum(jnp.linalg.norm(grads, axis=-1, keepdims=True), 1e-12)
 
 
