@@ -114,6 +114,7 @@ def test_train_sample_eval_cli(tmp_path):
     assert main(bad) == 2 and not (tmp_path / "bad").exists()
 
 
+@pytest.mark.slow  # about 25 s; the point clouds and metrics have fast tests in test_clouds.py
 def test_shapes_train_sample_eval_cli(tmp_path):
     """The 3-D path end to end on four tiny occupancy fields: samples are a
     collection with shaded renders and meshes, and eval scores point clouds."""
