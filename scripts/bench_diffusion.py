@@ -35,10 +35,11 @@ from _bench_common import ROOT, RESULTS, fit_mnist_collection, markdown_table, r
 
 from inr.collections.format import load_collection  # noqa: E402
 from inr.config import merged  # noqa: E402
-from inr.diffusion.evaluate import EVALUATIONS, evaluate_items  # noqa: E402
+from inr.diffusion.evaluate import EVALUATIONS, evaluate_items, references  # noqa: E402
 from inr.diffusion.runs import load_denoiser, train_run  # noqa: E402
 from inr.diffusion.sample import sample  # noqa: E402
 from inr.diffusion.train import DiffusionConfig, schedule_of  # noqa: E402
+from inr.fields.layout import unflatten  # noqa: E402
 from inr.modalities import MODALITIES  # noqa: E402
 from inr.schema import from_dict  # noqa: E402
 from inr.weightspace.data import split_by_signal  # noqa: E402
@@ -62,10 +63,8 @@ def fit_shape_collection(out: Path, count: int, sets: list[str], workdir: Path) 
 
 def sheet(coll, weights: np.ndarray, path: Path, count: int) -> None:
     """The first ``count`` fields rendered by their modality into one picture grid."""
-    from jax.flatten_util import ravel_pytree
-
-    unravel = ravel_pytree(coll.field.init(jax.random.PRNGKey(0)))[1]
-    params = [unravel(np.asarray(w, np.float32)) for w in weights[:count]]
+    template = coll.field.init(jax.random.PRNGKey(0))
+    params = [unflatten(np.asarray(w, np.float32), template) for w in weights[:count]]
     MODALITIES.get(coll.meta["modality"]).render_many(coll.field.apply, params, coll.meta, path)
 
 
@@ -113,12 +112,12 @@ def main() -> None:
             raise SystemExit("the run's split does not match this collection")
         ev = EVALUATIONS.get(coll.meta["modality"])
         t0 = time.perf_counter()
-        train_items = ev.decode(coll.field, coll.weights[split["train"]], coll.meta)
-        test_items = ev.decode(coll.field, coll.weights[split["test"]], coll.meta)
+        refs = references(ev, ev.decode(coll.field, coll.weights[split["train"]], coll.meta),
+                          ev.decode(coll.field, coll.weights[split["test"]], coll.meta))
         print(f"decoded the training and test fields in {time.perf_counter() - t0:.0f} s", flush=True)
         classifier = None
         if coll.labels is not None and ev.classifier is not None:
-            classifier = ev.classifier(train_items, coll.labels[split["train"]])
+            classifier = ev.classifier(refs.train, coll.labels[split["train"]])
         n = len(split["test"])
         rng = np.random.default_rng(0)
         train_w = coll.weights[split["train"]].astype(np.float64)
@@ -130,7 +129,7 @@ def main() -> None:
         rows = []
 
         def add(name, weights, seconds):
-            m = evaluate_items(ev, ev.decode(coll.field, weights, coll.meta), train_items, test_items, classifier)
+            m = evaluate_items(ev, ev.decode(coll.field, weights, coll.meta), refs, classifier)
             mem = m["memorization"]
             extra = []
             if "classifier" in m:

@@ -11,11 +11,10 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
-import trimesh
-from jax.flatten_util import ravel_pytree
-from skimage.measure import marching_cubes
 
-from inr.grid import axis_centers
+from inr.fields.layout import unflatten
+from inr.grid import grid
+from inr.modalities.sdf.extract import volume_mesh
 from inr.modalities.sdf.metrics import sample_mesh
 from inr.modalities.sdf.modality import surface_value
 
@@ -30,11 +29,10 @@ def field_volumes(field, weights: np.ndarray, meta: dict, resolution: int, field
                   chunk: int = 32768):
     """Yield the surface value (negative inside) of each flat weight vector on
     the ``resolution^3`` cell centres of [-1, 1]^3, several fields per call."""
-    unravel = ravel_pytree(field.init(jax.random.PRNGKey(0)))[1]
+    template = field.init(jax.random.PRNGKey(0))
     value = surface_value(field.apply, meta["surface"]["loss"])
-    many = jax.jit(jax.vmap(lambda w, x: value(unravel(w), x)[:, 0], in_axes=(0, None)))
-    axis = axis_centers(resolution)
-    coords = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), -1).reshape(-1, 3).astype(np.float32)
+    many = jax.jit(jax.vmap(lambda w, x: value(unflatten(w, template), x)[:, 0], in_axes=(0, None)))
+    coords = grid((resolution,) * 3).reshape(-1, 3).astype(np.float32)
     coords = np.concatenate([coords, np.repeat(coords[-1:], -len(coords) % chunk, 0)])
     for s in range(0, len(weights), fields_per_call):
         part = np.asarray(weights[s:s + fields_per_call], np.float32)
@@ -46,25 +44,23 @@ def field_volumes(field, weights: np.ndarray, meta: dict, resolution: int, field
 
 def volume_cloud(volume: np.ndarray, n_points: int, seed: int) -> np.ndarray | None:
     """``n_points`` normalised surface points of the zero level set, or None if there is none."""
-    if not np.all(np.isfinite(volume)) or volume.min() >= 0 or volume.max() <= 0:
+    if not np.all(np.isfinite(volume)):
         return None
-    verts, faces, _, _ = marching_cubes(volume, level=0.0)
-    mesh = trimesh.Trimesh(verts, faces, process=False)
+    mesh = volume_mesh(volume)
     if mesh.area <= 0:
         return None
     return normalise_cloud(sample_mesh(mesh, n_points, seed)[0]).astype(np.float32)
 
 
 def field_clouds(field, weights: np.ndarray, meta: dict, n_points: int = 2048, resolution: int = 64,
-                 seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Normalised clouds ``(N, n_points, 3)`` of each field's surface, and
-    which fields have no surface (their cloud is all zeros: far from any shape)."""
-    clouds, empty = [], []
+                 seed: int = 0) -> np.ndarray:
+    """Normalised clouds ``(N, n_points, 3)`` of each field's surface; all
+    zeros for a field with no surface (far from any shape, and countable)."""
+    clouds = []
     for i, vol in enumerate(field_volumes(field, weights, meta, resolution)):
         c = volume_cloud(vol, n_points, seed + i)
-        empty.append(c is None)
         clouds.append(np.zeros((n_points, 3), np.float32) if c is None else c)
-    return np.stack(clouds), np.asarray(empty)
+    return np.stack(clouds)
 
 
 @partial(jax.jit, static_argnames="batch")

@@ -81,11 +81,6 @@ def classifier_view(proba: np.ndarray, confident: float = 0.9) -> dict:
             "class_histogram": hist.tolist()}
 
 
-def decode_shapes(field, weights: np.ndarray, meta: dict) -> np.ndarray:
-    """Flat weight vectors -> normalised surface clouds (N, 2048, 3); all zeros where a field has no surface."""
-    return field_clouds(field, weights, meta)[0]
-
-
 @dataclass(frozen=True)
 class Evaluation:
     decode: Callable  # (field, weights (N, P), meta) -> items (N, ...)
@@ -97,16 +92,29 @@ class Evaluation:
 EVALUATIONS: Registry = Registry("evaluation of generated fields")
 EVALUATIONS.register("image", Evaluation(decode_images, pairwise_l2, classifier=train_digit_classifier))
 EVALUATIONS.register("sdf", Evaluation(
-    decode_shapes, chamfer_matrix,
+    field_clouds, chamfer_matrix,
     describe=lambda clouds: {"empty_fraction": float(np.mean(np.all(clouds == 0, axis=(1, 2))))}))
 
 
-def evaluate_items(ev: Evaluation, samples: np.ndarray, train: np.ndarray, test: np.ndarray,
-                   classifier=None) -> dict:
+@dataclass(frozen=True)
+class References:
+    """Decoded training and test items, and the distances among them that every
+    generator is scored against (computed once, not per generator)."""
+    train: np.ndarray
+    test: np.ndarray
+    test_test: np.ndarray  # (n_test, n_test)
+    test_to_train: np.ndarray  # (n_test,) each test item's nearest training distance
+
+
+def references(ev: Evaluation, train: np.ndarray, test: np.ndarray) -> References:
+    return References(train, test, ev.distance(test, test), ev.distance(test, train).min(axis=1))
+
+
+def evaluate_items(ev: Evaluation, samples: np.ndarray, refs: References, classifier=None) -> dict:
     """All metrics for decoded samples against the decoded train and test sets."""
-    out = {"samples": len(samples), "references": len(test), **ev.describe(samples),
-           **set_metrics(samples, test, ev.distance)}
-    mem = memorization(samples, train, test, ev.distance)
+    out = {"samples": len(samples), "references": len(refs.test), **ev.describe(samples),
+           **set_metrics(samples, refs.test, ev.distance, refs.test_test)}
+    mem = memorization(samples, refs.train, refs.test, ev.distance, refs.test_to_train)
     out["memorization"] = {k: v for k, v in mem.items() if not isinstance(v, list)}
     if classifier is not None:
         out["classifier"] = classifier_view(classifier(samples))

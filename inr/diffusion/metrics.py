@@ -36,18 +36,20 @@ def one_nna(d_ss: np.ndarray, d_rr: np.ndarray, d_sr: np.ndarray) -> float:
     return float(np.mean(is_sample == is_sample[nearest]))
 
 
-def set_metrics(samples: np.ndarray, refs: np.ndarray, distance=pairwise_l2) -> dict:
+def set_metrics(samples: np.ndarray, refs: np.ndarray, distance=pairwise_l2, d_rr: np.ndarray | None = None) -> dict:
+    """``d_rr``: the references' own distances, if already known (they do not depend on the samples)."""
     d_sr = distance(samples, refs)
-    return {"mmd": mmd(d_sr), "cov": coverage(d_sr),
-            "1nna": one_nna(distance(samples, samples), distance(refs, refs), d_sr)}
+    d_rr = distance(refs, refs) if d_rr is None else d_rr
+    return {"mmd": mmd(d_sr), "cov": coverage(d_sr), "1nna": one_nna(distance(samples, samples), d_rr, d_sr)}
 
 
-def memorization(samples, train, test, distance=pairwise_l2) -> dict:
+def memorization(samples, train, test, distance=pairwise_l2, d_test: np.ndarray | None = None) -> dict:
     """Each sample's distance to its nearest training item against each held-out
     test item's: a generator that copies its training set has samples much
-    closer than test items are."""
+    closer than test items are. ``d_test``: the test items' nearest-training
+    distances, if already known."""
     d_sample = distance(samples, train).min(axis=1)
-    d_test = distance(test, train).min(axis=1)
+    d_test = distance(test, train).min(axis=1) if d_test is None else d_test
     return {
         "sample_to_train_median": float(np.median(d_sample)),
         "test_to_train_median": float(np.median(d_test)),

@@ -19,7 +19,7 @@ from safetensors.numpy import load_file, save_file
 from inr.atomic import atomic_path, write_json, write_text
 from inr.collections.format import load_collection, signal_meta, write_collection
 from inr.config import read_yaml
-from inr.diffusion.evaluate import EVALUATIONS, evaluate_items
+from inr.diffusion.evaluate import EVALUATIONS, evaluate_items, references
 from inr.diffusion.sample import sample
 from inr.diffusion.tokens import Tokenizer
 from inr.diffusion.train import DiffusionConfig, Standardiser, build, check_config, init_state, schedule_of, train
@@ -166,8 +166,8 @@ def eval_run(samples, reference=None, out=None) -> dict:
     classifier = None
     if ref.labels is not None and ev.classifier is not None:
         classifier = ev.classifier(items["train"], ref.labels[np.asarray(split["train"], np.int64)])
-    metrics = evaluate_items(ev, ev.decode(samp.field, samp.weights, samp.meta), items["train"], items["test"],
-                             classifier)
+    metrics = evaluate_items(ev, ev.decode(samp.field, samp.weights, samp.meta),
+                             references(ev, items["train"], items["test"]), classifier)
     if out:
         write_json(out, metrics)
     return metrics

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from inr.diffusion.clouds import chamfer_matrix, normalise_cloud, volume_cloud
-from inr.diffusion.evaluate import EVALUATIONS, evaluate_items
+from inr.diffusion.evaluate import EVALUATIONS, evaluate_items, references
 from inr.grid import axis_centers
 
 
@@ -44,11 +44,11 @@ def test_shape_evaluation_known_answers():
                         for i, r in enumerate((0.3, 0.5, 0.7))])
     boxes = np.stack([normalise_cloud(np.random.default_rng(i).uniform(-1, 1, (256, 3)) * [1, 0.2, 0.6])
                       for i in range(3)])
-    same = evaluate_items(ev, spheres, boxes, spheres)
+    same = evaluate_items(ev, spheres, references(ev, boxes, spheres))
     assert same["mmd"] < 0.01 and same["cov"] == 1.0 and same["empty_fraction"] == 0.0
-    apart = evaluate_items(ev, boxes, spheres, spheres)
+    apart = evaluate_items(ev, boxes, references(ev, spheres, spheres))
     assert apart["1nna"] == 1.0 and apart["mmd"] > 0.05
-    empty = evaluate_items(ev, np.zeros_like(spheres), boxes, spheres)
+    empty = evaluate_items(ev, np.zeros_like(spheres), references(ev, boxes, spheres))
     assert empty["empty_fraction"] == 1.0
 
 

@@ -62,10 +62,16 @@ def extract_mesh(value: Callable, params, resolution: int, distance: bool = Fals
     volume = (evaluate_near_surface if distance else evaluate_volume)(value, params, resolution)
     if not np.all(np.isfinite(volume)):
         raise InrError("the field is not finite everywhere; cannot extract a mesh")
+    return volume_mesh(volume)
+
+
+def volume_mesh(volume: np.ndarray) -> trimesh.Trimesh:
+    """The zero level set of a finite n^3 volume of values (negative inside) on
+    the cell centres of [-1, 1]^3, outward-facing; empty if there is none."""
     if volume.min() >= 0 or volume.max() <= 0:
         return trimesh.Trimesh(np.zeros((0, 3)), np.zeros((0, 3), np.int64))
     verts, faces, _, _ = marching_cubes(volume, level=0.0, gradient_direction="descent")
-    step = 2.0 / resolution
+    step = 2.0 / volume.shape[0]
     verts = verts * step - 1.0 + step / 2  # index space -> cell-centre coordinates
     return trimesh.Trimesh(verts, faces, process=False)
 
