@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from inr.fields.evaluate import evaluate_points, pad_rows
 from inr.fields.layout import unflatten
 from inr.grid import grid
 from inr.modalities.sdf.extract import volume_mesh
@@ -31,15 +32,16 @@ def field_volumes(field, weights: np.ndarray, meta: dict, resolution: int, field
     the ``resolution^3`` cell centres of [-1, 1]^3, several fields per call."""
     template = field.init(jax.random.PRNGKey(0))
     value = surface_value(field.apply, meta["surface"]["loss"])
-    many = jax.jit(jax.vmap(lambda w, x: value(unflatten(w, template), x)[:, 0], in_axes=(0, None)))
-    coords = grid((resolution,) * 3).reshape(-1, 3).astype(np.float32)
-    coords = np.concatenate([coords, np.repeat(coords[-1:], -len(coords) % chunk, 0)])
+    many = jax.vmap(lambda w, x: value(unflatten(w, template), x)[:, 0], in_axes=(0, None))
+
+    def points_by_fields(ws, x):  # rows are points, so evaluate_points chunks the grid
+        return many(ws, x).T
+
+    coords = grid((resolution,) * 3).reshape(-1, 3)
     for s in range(0, len(weights), fields_per_call):
         part = np.asarray(weights[s:s + fields_per_call], np.float32)
-        n = len(part)
-        part = np.concatenate([part, np.repeat(part[-1:], fields_per_call - n, 0)])
-        vals = np.concatenate([np.asarray(many(part, coords[c:c + chunk])) for c in range(0, len(coords), chunk)], 1)
-        yield from vals[:n, : resolution**3].reshape(n, resolution, resolution, resolution)
+        vals = evaluate_points(points_by_fields, pad_rows(part, fields_per_call), coords, chunk).T
+        yield from vals[:len(part)].reshape(len(part), resolution, resolution, resolution)
 
 
 def volume_cloud(volume: np.ndarray, n_points: int, seed: int) -> np.ndarray | None:

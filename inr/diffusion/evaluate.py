@@ -16,28 +16,26 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jax.flatten_util import ravel_pytree
 
 from inr.diffusion.clouds import chamfer_matrix, field_clouds
 from inr.diffusion.metrics import memorization, pairwise_l2, set_metrics
+from inr.fields.evaluate import evaluate_points
+from inr.fields.layout import unflatten
 from inr.grid import grid
 from inr.registry import Registry
 
 
 def decode_images(field, weights: np.ndarray, meta: dict, batch: int = 256) -> np.ndarray:
     """Flat weight vectors -> pixel vectors (N, H*W*C) in [0, 1]."""
-    unravel = ravel_pytree(field.init(jax.random.PRNGKey(0)))[1]
+    template = field.init(jax.random.PRNGKey(0))
     coords = jnp.asarray(grid(tuple(meta["signal"]["shape"])).reshape(-1, 2))
     norm = meta["normalisation"]
-    decode = jax.jit(jax.vmap(lambda w: (field.apply(unravel(w), coords) - norm["offset"]) / norm["scale"]))
-    out = []
-    for s in range(0, len(weights), batch):
-        part = np.asarray(weights[s:s + batch], np.float32)
-        pad = batch - len(part)
-        if pad:
-            part = np.concatenate([part, np.repeat(part[-1:], pad, 0)])
-        out.append(np.asarray(decode(part)).reshape(batch, -1)[: batch - pad])
-    return np.clip(np.concatenate(out), 0.0, 1.0)
+
+    def decode(_, ws):
+        out = jax.vmap(lambda w: field.apply(unflatten(w, template), coords))(ws)
+        return ((out - norm["offset"]) / norm["scale"]).reshape(len(ws), -1)
+
+    return np.clip(evaluate_points(decode, None, weights, batch), 0.0, 1.0)
 
 
 def train_digit_classifier(pixels: np.ndarray, labels: np.ndarray, steps: int = 2000, seed: int = 0):

@@ -9,8 +9,15 @@ import numpy as np
 from inr.grid import grid
 
 
+def pad_rows(rows: np.ndarray, size: int) -> np.ndarray:
+    """``rows`` padded to ``size`` rows by repeating the last, so every chunk has one compiled shape."""
+    pad = size - len(rows)
+    return np.concatenate([rows, np.repeat(rows[-1:], pad, axis=0)]) if pad else rows
+
+
 def evaluate_points(apply: Callable, params, coords: np.ndarray, chunk: int = 65536) -> np.ndarray:
-    """``apply(params, coords)`` over ``coords`` of shape ``(N, d)`` in chunks."""
+    """``apply(params, coords)`` over ``coords`` of shape ``(N, d)`` in chunks
+    (any rows ``apply`` maps one to one, e.g. a batch of flat weight vectors)."""
     coords = np.asarray(coords, np.float32)
     n = coords.shape[0]
     chunk = max(1, min(chunk, n))
@@ -18,10 +25,7 @@ def evaluate_points(apply: Callable, params, coords: np.ndarray, chunk: int = 65
     outs = []
     for start in range(0, n, chunk):
         part = coords[start:start + chunk]
-        pad = chunk - part.shape[0]
-        if pad:
-            part = np.concatenate([part, np.repeat(part[-1:], pad, axis=0)])
-        outs.append(np.asarray(fn(params, part))[: chunk - pad])
+        outs.append(np.asarray(fn(params, pad_rows(part, chunk)))[: len(part)])
     return np.concatenate(outs, axis=0)
 
 
