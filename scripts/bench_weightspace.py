@@ -8,7 +8,9 @@ digits with `inr fit-many`, made as DWSNets made theirs
 (configs/collections/mnist_dwsnets.yaml: an independent random init per
 digit, the first layer initialised like the others). Split 8,000 / 1,000 /
 1,000 by signal (fixed seed). Rows: MLP on the flattened weights, the same
-with random permutation augmentation, DWSNets. Optional rows: the best DWSNet
+with random permutation augmentation, DWSNets with linear set layers and
+with attention in them (DWSNets' SAB default), with and without input-space
+augmentation. Optional rows: the best DWSNet
 on a random-init collection of standard SIRENs (--siren-collection, made
 with configs/collections/mnist_siren.yaml and collection.init=random), and
 the MLP on a shared-init collection (--shared-collection), whose neurons are
@@ -27,8 +29,9 @@ from _bench_common import RESULTS, fit_mnist_collection, markdown_table, report_
 # every row: AdamW, lr 3e-3 with 200 warm-up steps and cosine decay, batch 128 (the training defaults)
 ROWS = [("MLP on weights", ["model.name=mlp"]),
         ("MLP + permutation augmentation", ["model.name=mlp", "augment=true"]),
-        ("DWSNet (max pooling)", ["model.name=dws"]),
-        ("DWSNet + input augmentation, 10,000 steps", ["model.name=dws", "input_augment=true", "steps=10000"])]
+        ("DWSNet, linear set layers (max pooling)", ["model.name=dws", "model.attention=false"]),
+        ("DWSNet, attention in the set layers", ["model.name=dws"]),
+        ("DWSNet, attention + input augmentation", ["model.name=dws", "input_augment=true"])]
 BEST_DWS = ROWS[-1][1]
 
 

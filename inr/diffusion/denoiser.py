@@ -1,7 +1,14 @@
-"""The denoiser: a transformer over weight tokens plus a timestep token (G.pt /
-HyperDiffusion style). Each tensor has its own linear encoder and decoder;
-the network predicts the clean weights x0. Pure ``init(key)`` and
-``apply(params, x_t, t) -> x0``."""
+"""Denoisers: networks that predict the clean weights x0 from noisy weights
+x_t and the timestep t. Pure ``init(key)`` and ``apply(params, x_t, t) -> x0``
+on flat weight vectors in the canonical layout.
+
+- ``transformer``: the paper's (G.pt / HyperDiffusion style): one token per
+  weight or bias tensor, each with its own linear encoder and decoder, plus a
+  timestep token.
+- ``dws``: beyond the paper, a permutation-equivariant denoiser built from the
+  weight-space DWS layers: permuting the hidden neurons of x_t permutes the
+  predicted x0 the same way. The timestep enters every layer as a shift of the
+  channels, the same at every neuron."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,16 +18,29 @@ import jax.numpy as jnp
 import numpy as np
 
 from inr.diffusion.tokens import Tokenizer
+from inr.errors import InrError
+from inr.registry import Registry
+from inr.weightspace import dws
+from inr.weightspace.space import WeightSpace
 
 
 @dataclass
 class DenoiserConfig:
+    name: str = "transformer"
+    """transformer (the paper's) | dws (permutation-equivariant DWS layers; plain MLP fields only)"""
     width: int = 256
-    """token width"""
+    """token width (transformer); channels per weight (dws)"""
     depth: int = 4
-    """transformer blocks (G.pt uses 12)"""
+    """transformer blocks (G.pt uses 12); DWS layers (dws, at least 2)"""
     heads: int = 4
+    """attention heads"""
     mlp_ratio: int = 4
+    """transformer: hidden width of each block's MLP over the token width"""
+    attention: bool = True
+    """dws: the set-layer maps add self-attention over the neurons"""
+
+
+DENOISERS: Registry = Registry("denoiser")
 
 
 def _dense(key, n_in, n_out, scale=1.0):
@@ -44,6 +64,7 @@ def timestep_embedding(t, dim: int, max_period: float = 10000.0):
     return jnp.concatenate([jnp.cos(args), jnp.sin(args)], -1)
 
 
+@DENOISERS.register("transformer")
 def transformer(cfg: DenoiserConfig, tok: Tokenizer):
     d, n_tok = cfg.width, len(tok.sizes)
 
@@ -82,5 +103,56 @@ def transformer(cfg: DenoiserConfig, tok: Tokenizer):
             h = h + m @ p["fc2"]["W"] + p["fc2"]["b"]
         h = _layer_norm(params["ln_out"], h)
         return tok.join([h[:, i] @ dd["W"] + dd["b"] for i, dd in enumerate(params["dec"])])
+
+    return init, apply
+
+
+def mlp_widths(tok: Tokenizer) -> tuple:
+    """``d_0 .. d_L`` of a plain MLP's layout (``mlp.i.W`` ``(d_{i-1}, d_i)``, ``mlp.i.b``)."""
+    expected = [name for i in range(len(tok.names) // 2) for name in (f"mlp.{i}.W", f"mlp.{i}.b")]
+    if list(tok.names) != expected or len(expected) < 4:
+        raise InrError("the dws denoiser needs fields that are plain MLPs with a hidden layer "
+                       f"(parameters mlp.0.W, mlp.0.b, ...); this collection has {', '.join(tok.names)}")
+    shapes = tok.shapes[::2]
+    return (shapes[0][0],) + tuple(s[1] for s in shapes)
+
+
+@DENOISERS.register("dws")
+def dws_denoiser(cfg: DenoiserConfig, tok: Tokenizer):
+    space = WeightSpace(mlp_widths(tok))
+    c = cfg.width
+    chans = [1] + [c] * (cfg.depth - 1) + [1]
+    fixed = [t.fixed for t in space.tensors]
+
+    def init(key):
+        k_layers, k_time, k_shift = jax.random.split(key, 3)
+        layers = [dws.init_linear(k, space, a, b, cfg.attention)
+                  for k, a, b in zip(jax.random.split(k_layers, cfg.depth), chans[:-1], chans[1:])]
+        layers[-1]["blocks"] = [w * 0.1 for w in layers[-1]["blocks"]]
+        kt = jax.random.split(k_time, 2)
+        return {"layers": layers, "time": [_dense(kt[0], c, c), _dense(kt[1], c, c)],
+                "shift": [_dense(k, c, c) for k in jax.random.split(k_shift, cfg.depth - 1)]}
+
+    def to_tensors(flat):
+        parts = [p.reshape((-1,) + s) for p, s in zip(tok.split(flat), tok.shapes)]
+        return space.from_layers(list(zip(parts[::2], parts[1::2])))
+
+    def from_tensors(xs):
+        layers = space.to_layers(xs, 1)
+        return tok.join([a.reshape(a.shape[0], -1) for w, b in layers for a in (w, b)])
+
+    def apply(params, xt, t):
+        temb = timestep_embedding(t, c)
+        temb = jax.nn.silu(temb @ params["time"][0]["W"] + params["time"][0]["b"])
+        temb = temb @ params["time"][1]["W"] + params["time"][1]["b"]
+        xs = to_tensors(xt)
+        for i, layer in enumerate(params["layers"]):
+            xs = dws.linear(layer, space, xs, "mean", cfg.heads)
+            if i < len(params["layers"]) - 1:
+                shift = temb @ params["shift"][i]["W"] + params["shift"][i]["b"]  # (B, C), the same at every neuron
+                xs = [x + jnp.tile(shift, f).reshape((x.shape[0],) + (1,) * (x.ndim - 2) + (-1,))
+                      for x, f in zip(xs, fixed)]
+                xs = dws.channel_norm([jax.nn.gelu(x) for x in xs])
+        return from_tensors(xs)
 
     return init, apply

@@ -59,7 +59,8 @@ def train_run(cfg: DiffusionConfig, collection, out, *, minutes: float = 0.0, re
     split = _split(coll, cfg)
     if len(split["train"]) == 0:
         raise InrError(f"{collection}: no training fields in split {cfg.split}")
-    std = Standardiser.fit(coll.weights[split["train"]], cfg.standardize)
+    std = Standardiser.fit(coll.weights[split["train"]], cfg.standardize,
+                           tok if cfg.standardize_by == "tensor" else None)
     if not resume:
         write_text(out / CONFIG, yaml.safe_dump({"collection": str(collection), **to_dict(cfg)}, sort_keys=False))
     state = init_state(cfg, tok)

@@ -11,7 +11,7 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
-from inr.diffusion.denoiser import DenoiserConfig, transformer
+from inr.diffusion.denoiser import DENOISERS, DenoiserConfig
 from inr.diffusion.schedule import Schedule, linear_schedule, q_sample
 from inr.diffusion.tokens import Tokenizer
 from inr.errors import DivergedError, InrError
@@ -28,7 +28,9 @@ class DiffusionConfig:
     beta_start: float = 1e-4
     beta_end: float = 2e-2
     standardize: bool = True
-    """standardise every parameter over the training fields (inverted when sampling)"""
+    """standardise the weights over the training fields (inverted when sampling)"""
+    standardize_by: str = "parameter"
+    """parameter: a mean and std per parameter | tensor: per weight or bias tensor (keeps dws equivariant)"""
     model: DenoiserConfig = field(default_factory=DenoiserConfig)
     steps: int = 20000
     batch_size: int = 64
@@ -51,6 +53,9 @@ def check_config(cfg: DiffusionConfig) -> None:
                 (m.width < 2 or m.width % 2 or m.heads < 1 or m.width % m.heads,
                  f"model.width must be even and divisible by model.heads (got {m.width}, {m.heads})"),
                 (m.depth < 1, f"model.depth must be >= 1 (got {m.depth})"),
+                (m.name == "dws" and m.depth < 2, f"model.depth must be >= 2 for the dws denoiser (got {m.depth})"),
+                (cfg.standardize_by not in ("parameter", "tensor"),
+                 f"standardize_by must be parameter or tensor (got {cfg.standardize_by!r})"),
                 (cfg.steps_per_call < 1 or cfg.batch_size < 1,
                  f"steps_per_call and batch_size must be >= 1 (got {cfg.steps_per_call}, {cfg.batch_size})")]
     for bad, message in problems:
@@ -64,11 +69,17 @@ class Standardiser:
     std: np.ndarray
 
     @classmethod
-    def fit(cls, weights: np.ndarray, enabled: bool) -> "Standardiser":
+    def fit(cls, weights: np.ndarray, enabled: bool, tensors: Tokenizer | None = None) -> "Standardiser":
+        """Per-parameter statistics, or one mean and std per tensor of ``tensors``."""
         p = weights.shape[1]
         if not enabled:
             return cls(np.zeros(p, np.float32), np.ones(p, np.float32))
-        return cls(weights.mean(0).astype(np.float32), (weights.std(0) + 1e-8).astype(np.float32))
+        if tensors is None:
+            return cls(weights.mean(0).astype(np.float32), (weights.std(0) + 1e-8).astype(np.float32))
+        mean, std = np.zeros(p, np.float32), np.ones(p, np.float32)
+        for o, n in zip(tensors.offsets, tensors.sizes):
+            mean[o:o + n], std[o:o + n] = weights[:, o:o + n].mean(), weights[:, o:o + n].std() + 1e-8
+        return cls(mean, std)
 
     def forward(self, w):
         return (w - self.mean) / self.std
@@ -82,7 +93,7 @@ def schedule_of(cfg: DiffusionConfig) -> Schedule:
 
 
 def build(cfg: DiffusionConfig, tok: Tokenizer):
-    return transformer(cfg.model, tok)
+    return DENOISERS.get(cfg.model.name)(cfg.model, tok)
 
 
 def make_optimizer(cfg: DiffusionConfig):

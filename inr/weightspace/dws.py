@@ -13,10 +13,18 @@ lin(W) + lin(row pool) + lin(column pool) + lin(pool both); for W_i -> W_{i+1}
 the shared neuron axis is matched and the others pooled/broadcast; and so on
 for b -> b, b -> W and W -> b. New tensors are the sum over all input tensors,
 divided by their number, plus a bias per output tensor.
+
+Optionally (DWSNets' default "SAB" set layer), every map whose input and
+output share exactly one matched neuron axis -- a set layer over that layer's
+neurons -- adds multi-head self-attention over the neurons to its linear map,
+``o = q + attention(q, k, v)``, ``o + ReLU(o W_o)``, with ``q`` the linear
+map's output. Attention over a set commutes with its permutations, so the
+layer stays equivariant.
 """
 from __future__ import annotations
 
 from itertools import combinations
+from math import gcd
 
 import jax
 import jax.numpy as jnp
@@ -41,26 +49,57 @@ def terms(space: WeightSpace) -> list[tuple[int, int, tuple]]:
     return out
 
 
-def init_linear(key, space: WeightSpace, c_in: int, c_out: int) -> dict:
+def set_groups(space: WeightSpace) -> list[tuple[int, tuple]]:
+    """``(output tensor, matched layer)`` of the maps that are set layers over
+    one hidden layer's neurons (the maps that take attention), in a fixed order."""
+    return [g for g in dict.fromkeys((ui, m) for _, ui, m in terms(space)) if len(g[1]) == 1]
+
+
+def _normal(key, shape):
+    return jax.random.normal(key, shape) / jnp.sqrt(shape[0])
+
+
+def init_linear(key, space: WeightSpace, c_in: int, c_out: int, attention: bool = False) -> dict:
     tensors = space.tensors
     blocks = terms(space)
-    keys = jax.random.split(key, len(blocks))
+    k_blocks, k_att = jax.random.split(key)
     weights = []
-    for k, (ti, ui, _) in zip(keys, blocks):
-        fan_in = tensors[ti].fixed * c_in
-        weights.append(jax.random.normal(k, (fan_in, tensors[ui].fixed * c_out)) / jnp.sqrt(fan_in))
-    return {"blocks": weights, "bias": [jnp.zeros((u.fixed * c_out,)) for u in tensors]}
+    for k, (ti, ui, _) in zip(jax.random.split(k_blocks, len(blocks)), blocks):
+        weights.append(_normal(k, (tensors[ti].fixed * c_in, tensors[ui].fixed * c_out)))
+    params = {"blocks": weights, "bias": [jnp.zeros((u.fixed * c_out,)) for u in tensors]}
+    if attention:
+        params["attention"] = []
+        for k, (ui, matched) in zip(jax.random.split(k_att, len(set_groups(space))), set_groups(space)):
+            d_in = sum(tensors[ti].fixed * c_in for ti, u, m in blocks if (u, m) == (ui, matched))
+            d = tensors[ui].fixed * c_out
+            kk, kv, ko = jax.random.split(k, 3)
+            params["attention"].append({"K": _normal(kk, (d_in, d)), "V": _normal(kv, (d_in, d)),
+                                        "O": _normal(ko, (d, d)), "b_o": jnp.zeros((d,))})
+    return params
 
 
-def linear(params: dict, space: WeightSpace, xs: list, pool: str = "mean") -> list:
-    """Apply a DWS linear layer to tensors ``xs`` (each ``(B, *hidden, fixed * C_in)``).
+def attend(p: dict, x, q, heads: int):
+    """Self-attention over a set: ``x`` ``(B, n, C_in)`` the map's input,
+    ``q`` ``(B, n, D)`` its linear output; returns ``(B, n, D)``."""
+    b, n, d = q.shape
+    h = gcd(heads, d)
+    split = lambda a: a.reshape(b, n, h, d // h)  # noqa: E731
+    logits = jnp.einsum("bnhc,bmhc->bhnm", split(q), split(x @ p["K"])) / jnp.sqrt(d // h)
+    o = q + jnp.einsum("bhnm,bmhc->bnhc", jax.nn.softmax(logits, -1), split(x @ p["V"])).reshape(b, n, d)
+    return o + jax.nn.relu(o @ p["O"] + p["b_o"])
+
+
+def linear(params: dict, space: WeightSpace, xs: list, pool: str = "mean", heads: int = 8) -> list:
+    """Apply a DWS layer to tensors ``xs`` (each ``(B, *hidden, fixed * C_in)``).
 
     Terms that write the same output tensor with the same matched layers see
     inputs of one shape (batch, matched sizes, channels), so they are
     concatenated along channels and applied as one matmul; each pooled input
-    is computed once."""
+    is computed once. With ``params["attention"]`` (see :func:`init_linear`)
+    the set-layer maps add self-attention with ``heads`` heads."""
     tensors, reduce = space.tensors, POOLS.get(pool)
     pooled, groups = {}, {}
+    attention = dict(zip(set_groups(space), params["attention"])) if "attention" in params else {}
     for w, (ti, ui, matched) in zip(params["blocks"], terms(space)):
         axes = tuple(1 + p for p, a in enumerate(tensors[ti].hidden) if a not in matched)
         if (ti, axes) not in pooled:
@@ -71,6 +110,8 @@ def linear(params: dict, space: WeightSpace, xs: list, pool: str = "mean") -> li
     for (ui, matched), items in groups.items():
         x = jnp.concatenate([a for a, _ in items], -1)
         y = x @ jnp.concatenate([w for _, w in items], 0)
+        if (ui, matched) in attention:
+            y = attend(attention[ui, matched], x, y, heads)
         u = tensors[ui]
         y = y.reshape((n,) + tuple(space.widths[a] if a in matched else 1 for a in u.hidden) + (y.shape[-1],))
         outs[ui] = y if outs[ui] is None else outs[ui] + y  # broadcasts over the unmatched axes

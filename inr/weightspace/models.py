@@ -23,6 +23,10 @@ class WeightModelConfig:
     """DWS layers"""
     pool: str = "max"
     """pooling in the layers and the invariant head: mean | max"""
+    attention: bool = True
+    """set-layer maps add self-attention over the neurons (DWSNets' SAB set layer)"""
+    heads: int = 8
+    """attention heads (at most the output width of a map)"""
     norm: bool = True
     """standardise channels between DWS layers"""
     head: list[int] = field(default_factory=lambda: [128, 128])
@@ -60,12 +64,13 @@ def dwsnet(cfg: WeightModelConfig, space: WeightSpace, n_out: int) -> WeightMode
     def init(key):
         k_layers, k_head = jax.random.split(key)
         keys = jax.random.split(k_layers, cfg.layers)
-        return {"layers": [dws.init_linear(k, space, a, b) for k, a, b in zip(keys, chans[:-1], chans[1:])],
+        return {"layers": [dws.init_linear(k, space, a, b, cfg.attention)
+                           for k, a, b in zip(keys, chans[:-1], chans[1:])],
                 "head": _init_dense(k_head, [feat, *cfg.head, n_out])}
 
     def apply(params, xs):
         for i, layer in enumerate(params["layers"]):
-            xs = dws.linear(layer, space, xs, cfg.pool)
+            xs = dws.linear(layer, space, xs, cfg.pool, cfg.heads)
             xs = [jax.nn.relu(x) for x in xs]
             if cfg.norm and i < len(params["layers"]) - 1:
                 xs = dws.channel_norm(xs)

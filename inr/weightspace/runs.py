@@ -68,7 +68,10 @@ def load_weight_model(run_dir):
     run_dir = Path(run_dir)
     meta = read_format_json(run_dir / "model.json", FORMAT, FORMAT_VERSION, "weight-space model",
                             f" (is {run_dir} an inr weights train run?)")
-    cfg = from_dict(WeightTrainConfig, meta["config"], str(run_dir / "model.json"))
+    saved = meta["config"]
+    if isinstance(saved.get("model"), dict):  # runs saved before model.attention existed had none
+        saved["model"].setdefault("attention", False)
+    cfg = from_dict(WeightTrainConfig, saved, str(run_dir / "model.json"))
     space = WeightSpace(tuple(meta["widths"]))
     model = WEIGHT_MODELS.get(cfg.model.name)(cfg.model, space, int(meta["n_classes"]))
     template = jax.eval_shape(model.init, jax.random.PRNGKey(0))

@@ -11,7 +11,10 @@ from inr.collections.format import load_collection
 from inr.diffusion.metrics import coverage, memorization, mmd, one_nna, pairwise_l2, set_metrics
 from inr.diffusion.sample import ddim_timesteps, sample
 from inr.diffusion.schedule import ddim_step, linear_schedule, posterior, q_sample
+from inr.diffusion.denoiser import DENOISERS, DenoiserConfig
 from inr.diffusion.tokens import Tokenizer
+from inr.diffusion.train import Standardiser
+from inr.errors import InrError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DIGITS = os.path.join(ROOT, "assets", "mnist-100-images-idx3-ubyte.gz")
@@ -66,6 +69,66 @@ def test_tokenizer_round_trip_is_exact():
     np.testing.assert_array_equal(tok.join(parts), flat)
 
 
+def mlp_layout(widths):
+    layout, offset = [], 0
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        layout += [{"name": f"mlp.{i}.W", "shape": [a, b], "offset": offset},
+                   {"name": f"mlp.{i}.b", "shape": [b], "offset": offset + a * b}]
+        offset += a * b + b
+    return layout
+
+
+def permute_flat(flat, widths, perms):
+    """Permute the hidden neurons of flat MLP weights (numpy, canonical layout)."""
+    out, offset = [], 0
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:]), start=1):
+        w = flat[:, offset:offset + a * b].reshape(-1, a, b)
+        bias = flat[:, offset + a * b:offset + a * b + b]
+        offset += a * b + b
+        if i - 1 in perms:
+            w = w[:, perms[i - 1]]
+        if i in perms:
+            w, bias = w[:, :, perms[i]], bias[:, perms[i]]
+        out += [w.reshape(len(flat), -1), bias]
+    return np.concatenate(out, axis=1)
+
+
+@pytest.mark.parametrize("attention", [False, True])
+def test_dws_denoiser_is_permutation_equivariant(attention):
+    widths = (2, 5, 4, 1)
+    tok = Tokenizer.from_layout(mlp_layout(widths))
+    init, apply = DENOISERS.get("dws")(DenoiserConfig(name="dws", width=4, depth=3, heads=2,
+                                                      attention=attention), tok)
+    params = init(jax.random.PRNGKey(0))
+    rng = np.random.default_rng(1)
+    xt = rng.normal(size=(3, tok.size)).astype(np.float32)
+    t = jnp.array([0, 100, 499])
+    perms = {1: rng.permutation(5), 2: rng.permutation(4)}
+    apply = jax.jit(apply)
+    out = np.asarray(apply(params, xt, t))
+    assert out.shape == xt.shape and np.all(np.isfinite(out))
+    np.testing.assert_allclose(apply(params, permute_flat(xt, widths, perms), t), permute_flat(out, widths, perms),
+                               rtol=1e-4, atol=1e-5)
+    assert not np.allclose(apply(params, xt, t + 7), out)  # the timestep matters
+
+
+def test_dws_denoiser_needs_plain_mlp_fields():
+    layout = mlp_layout((2, 4, 1)) + [{"name": "grid.table", "shape": [8], "offset": 17}]
+    with pytest.raises(InrError, match="plain MLPs"):
+        DENOISERS.get("dws")(DenoiserConfig(name="dws", width=4, depth=2), Tokenizer.from_layout(layout))
+
+
+def test_standardiser_per_tensor():
+    tok = Tokenizer.from_layout(mlp_layout((2, 3, 1)))
+    w = np.random.default_rng(0).normal(size=(50, tok.size)).astype(np.float32) * np.arange(1, tok.size + 1)
+    std = Standardiser.fit(w, True, tok)
+    for o, n in zip(tok.offsets, tok.sizes):
+        assert np.ptp(std.mean[o:o + n]) == 0 and np.ptp(std.std[o:o + n]) == 0
+        z = std.forward(w)[:, o:o + n]
+        assert abs(z.mean()) < 1e-4 and abs(z.std() - 1) < 1e-3
+    np.testing.assert_allclose(std.inverse(std.forward(w)), w, rtol=1e-5, atol=1e-4)
+
+
 def test_set_metrics_known_answers():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(400, 4)), rng.normal(size=(400, 4))
@@ -108,6 +171,14 @@ def test_train_sample_eval_cli(tmp_path):
     assert main(["diffusion", "train", str(coll), "--out", str(run), "--resume", "--quiet"]) == 0
     after = json.loads((run / "diffusion.json").read_text())
     assert after["split"] == before["split"] and after["config"] == before["config"] and after["steps"] == 20
+    # the equivariant denoiser trains and samples through the same commands
+    dws_run = ["diffusion", "train", str(coll), "--out", str(tmp_path / "dws"), "--quiet"]
+    dws_sets = ["steps=4", "steps_per_call=2", "model.name=dws", "model.width=4", "model.depth=2", "model.heads=2",
+                "timesteps=20", "warmup=1", "standardize_by=tensor"]
+    assert main(dws_run + [a for s in dws_sets for a in ("--set", s)]) == 0
+    assert main(["diffusion", "sample", str(tmp_path / "dws"), "--n", "2", "--steps", "3",
+                 "--out", str(tmp_path / "s_dws")]) == 0
+    assert np.all(np.isfinite(load_collection(tmp_path / "s_dws").weights))
     # settings the denoiser cannot use are one-line errors
     bad = ["diffusion", "train", str(coll), "--out", str(tmp_path / "bad"), "--set", "model.width=30",
            "--set", "model.heads=4"]

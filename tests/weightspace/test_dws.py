@@ -59,15 +59,17 @@ def test_layout_round_trip(widths):
         assert np.array_equal(x, y)
 
 
-@pytest.mark.parametrize("widths,pool", [(SPACES[0], "mean"), (SPACES[1], "max"), (SPACES[2], "mean")])
-def test_linear_layer_is_equivariant(widths, pool):
+@pytest.mark.parametrize("widths,pool,attention", [(SPACES[0], "mean", False), (SPACES[1], "max", False),
+                                                   (SPACES[2], "mean", False), (SPACES[1], "mean", True),
+                                                   (SPACES[2], "max", True)])
+def test_linear_layer_is_equivariant(widths, pool, attention):
     space = WeightSpace(widths)
     c_in, c_out = 2, 3
     xs = space.from_layers(random_layers(1, widths, channels=c_in))
-    params = dws.init_linear(jax.random.PRNGKey(2), space, c_in, c_out)
+    params = dws.init_linear(jax.random.PRNGKey(2), space, c_in, c_out, attention)
     params["bias"] = [b + 0.1 for b in params["bias"]]
     perms = random_perms(3, widths)
-    layer = jax.jit(lambda p, x: dws.linear(p, space, x, pool))
+    layer = jax.jit(lambda p, x: dws.linear(p, space, x, pool, heads=2))
     a = layer(params, permute_tensors(space, xs, perms))
     b = permute_tensors(space, layer(params, xs), perms)
     for x, y, t in zip(a, b, space.tensors):
@@ -102,11 +104,12 @@ def test_block_families_of_an_internal_weight():
     assert matched == [(), (1,), (1, 2), (2,)]
 
 
-@pytest.mark.parametrize("name", ["dws"])
-def test_dwsnet_is_invariant_and_trains_every_block(name):
+@pytest.mark.parametrize("attention", [False, True])
+def test_dwsnet_is_invariant_and_trains_every_block(attention):
     widths = (2, 4, 6, 1)
     space = WeightSpace(widths)
-    model = WEIGHT_MODELS.get(name)(WeightModelConfig(channels=4, layers=2, head=[8]), space, 10)
+    model = WEIGHT_MODELS.get("dws")(WeightModelConfig(channels=4, layers=2, head=[8], attention=attention, heads=2),
+                                     space, 10)
     params = model.init(jax.random.PRNGKey(0))
     xs = space.from_layers(random_layers(1, widths))
     perms = random_perms(2, widths)
@@ -116,6 +119,25 @@ def test_dwsnet_is_invariant_and_trains_every_block(name):
     grads = jax.jit(jax.grad(lambda p: jnp.sum(model.apply(p, xs) ** 2)))(params)
     for layer in grads["layers"]:
         assert all(float(jnp.abs(g).max()) > 0 for g in layer["blocks"])
+        # keys and values always get gradients (a map's output ReLU can be dead at init)
+        assert all(float(jnp.abs(g[k]).max()) > 0 for g in layer.get("attention", []) for k in ("K", "V"))
+    assert ("attention" in params["layers"][0]) == attention
+
+
+def test_attention_acts_on_the_set_maps_only():
+    """Attention changes every tensor written by a set-layer map (one shared
+    neuron axis) and leaves the output bias (no neuron axis) as the plain layer."""
+    widths = (2, 4, 6, 3)
+    space = WeightSpace(widths)
+    xs = space.from_layers(random_layers(1, widths, channels=2))
+    params = dws.init_linear(jax.random.PRNGKey(2), space, 2, 3, attention=True)
+    plain = {k: v for k, v in params.items() if k != "attention"}
+    with_att, without = dws.linear(params, space, xs, heads=3), dws.linear(plain, space, xs, heads=3)
+    written = {ui for ui, _ in dws.set_groups(space)}
+    assert written == {i for i, t in enumerate(space.tensors) if t.hidden}
+    for i, (a, b) in enumerate(zip(with_att, without)):
+        assert a.shape == b.shape
+        assert np.allclose(a, b) == (i not in written), space.tensors[i].name
 
 
 def test_a_permuted_field_renders_the_same_image():

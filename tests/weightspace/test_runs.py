@@ -58,6 +58,14 @@ def test_train_and_eval(collection, tmp_path, model):
     assert cli("weights", "eval", run, collection, "--predictions", preds) == 0
     out = json.loads(preds.read_text())
     assert len(out["predictions"]) == 80 and 0.0 <= out["accuracy"] <= 1.0
+    # a run saved before model.attention existed (linear set layers, no key) still loads
+    old = tmp_path / "old"
+    assert cli("weights", "train", collection, "--model", model, "--out", old, "--quiet", "--set", "steps=2",
+               "--set", "model.channels=4", "--set", "model.layers=2", "--set", "model.attention=false") == 0
+    meta = json.loads((old / "model.json").read_text())
+    del meta["config"]["model"]["attention"]
+    (old / "model.json").write_text(json.dumps(meta))
+    assert cli("weights", "eval", old, collection) == 0
 
 
 def test_bad_inputs(collection, tmp_path, capsys):
