@@ -33,7 +33,7 @@ class DenoiserConfig:
     depth: int = 4
     """transformer blocks (G.pt uses 12); DWS layers (dws, at least 2)"""
     heads: int = 4
-    """attention heads"""
+    """attention heads (transformer: must divide width; dws: as in the weight-space models)"""
     mlp_ratio: int = 4
     """transformer: hidden width of each block's MLP over the token width"""
     attention: bool = True
@@ -64,6 +64,16 @@ def timestep_embedding(t, dim: int, max_period: float = 10000.0):
     return jnp.concatenate([jnp.cos(args), jnp.sin(args)], -1)
 
 
+def _init_time(keys, d):
+    return [_dense(keys[0], d, d), _dense(keys[1], d, d)]
+
+
+def _time(p, t, d):
+    """``(B,)`` timesteps -> ``(B, d)``: sinusoidal embedding, then a SiLU MLP."""
+    h = jax.nn.silu(timestep_embedding(t, d) @ p[0]["W"] + p[0]["b"])
+    return h @ p[1]["W"] + p[1]["b"]
+
+
 @DENOISERS.register("transformer")
 def transformer(cfg: DenoiserConfig, tok: Tokenizer):
     d, n_tok = cfg.width, len(tok.sizes)
@@ -77,7 +87,7 @@ def transformer(cfg: DenoiserConfig, tok: Tokenizer):
             "enc": [_dense(next(k), n, d) for n in tok.sizes],
             "dec": [_dense(next(k), d, n, 0.1) for n in tok.sizes],
             "pos": jax.random.normal(next(k), (n_tok + 1, d)) * 0.02,
-            "time": [_dense(next(k), d, d), _dense(next(k), d, d)],
+            "time": _init_time([next(k), next(k)], d),
             "blocks": blocks,
             "ln_out": _ln(d),
         }
@@ -93,10 +103,7 @@ def transformer(cfg: DenoiserConfig, tok: Tokenizer):
     def apply(params, xt, t):
         parts = tok.split(xt)
         tokens = [x @ e["W"] + e["b"] for x, e in zip(parts, params["enc"])]
-        temb = timestep_embedding(t, d)
-        temb = jax.nn.silu(temb @ params["time"][0]["W"] + params["time"][0]["b"])
-        temb = temb @ params["time"][1]["W"] + params["time"][1]["b"]
-        h = jnp.stack(tokens + [temb], axis=1) + params["pos"]
+        h = jnp.stack(tokens + [_time(params["time"], t, d)], axis=1) + params["pos"]
         for p in params["blocks"]:
             h = h + attention(p, _layer_norm(p["ln1"], h))
             m = jax.nn.gelu(_layer_norm(p["ln2"], h) @ p["fc1"]["W"] + p["fc1"]["b"])
@@ -107,19 +114,18 @@ def transformer(cfg: DenoiserConfig, tok: Tokenizer):
     return init, apply
 
 
-def mlp_widths(tok: Tokenizer) -> tuple:
-    """``d_0 .. d_L`` of a plain MLP's layout (``mlp.i.W`` ``(d_{i-1}, d_i)``, ``mlp.i.b``)."""
+def mlp_space(tok: Tokenizer) -> WeightSpace:
+    """The weight space of a plain MLP's layout (``mlp.i.W`` ``(d_{i-1}, d_i)``, ``mlp.i.b``)."""
     expected = [name for i in range(len(tok.names) // 2) for name in (f"mlp.{i}.W", f"mlp.{i}.b")]
     if list(tok.names) != expected or len(expected) < 4:
         raise InrError("the dws denoiser needs fields that are plain MLPs with a hidden layer "
                        f"(parameters mlp.0.W, mlp.0.b, ...); this collection has {', '.join(tok.names)}")
-    shapes = tok.shapes[::2]
-    return (shapes[0][0],) + tuple(s[1] for s in shapes)
+    return WeightSpace.from_weight_shapes(tok.shapes[::2])
 
 
 @DENOISERS.register("dws")
 def dws_denoiser(cfg: DenoiserConfig, tok: Tokenizer):
-    space = WeightSpace(mlp_widths(tok))
+    space = mlp_space(tok)
     c = cfg.width
     chans = [1] + [c] * (cfg.depth - 1) + [1]
     fixed = [t.fixed for t in space.tensors]
@@ -129,8 +135,7 @@ def dws_denoiser(cfg: DenoiserConfig, tok: Tokenizer):
         layers = [dws.init_linear(k, space, a, b, cfg.attention)
                   for k, a, b in zip(jax.random.split(k_layers, cfg.depth), chans[:-1], chans[1:])]
         layers[-1]["blocks"] = [w * 0.1 for w in layers[-1]["blocks"]]
-        kt = jax.random.split(k_time, 2)
-        return {"layers": layers, "time": [_dense(kt[0], c, c), _dense(kt[1], c, c)],
+        return {"layers": layers, "time": _init_time(jax.random.split(k_time), c),
                 "shift": [_dense(k, c, c) for k in jax.random.split(k_shift, cfg.depth - 1)]}
 
     def to_tensors(flat):
@@ -142,9 +147,7 @@ def dws_denoiser(cfg: DenoiserConfig, tok: Tokenizer):
         return tok.join([a.reshape(a.shape[0], -1) for w, b in layers for a in (w, b)])
 
     def apply(params, xt, t):
-        temb = timestep_embedding(t, c)
-        temb = jax.nn.silu(temb @ params["time"][0]["W"] + params["time"][0]["b"])
-        temb = temb @ params["time"][1]["W"] + params["time"][1]["b"]
+        temb = _time(params["time"], t, c)
         xs = to_tensors(xt)
         for i, layer in enumerate(params["layers"]):
             xs = dws.linear(layer, space, xs, "mean", cfg.heads)

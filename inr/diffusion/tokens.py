@@ -13,15 +13,17 @@ class Tokenizer:
 
     names: tuple
     offsets: tuple
-    sizes: tuple
     shapes: tuple
 
     @classmethod
     def from_layout(cls, layout: list[dict]) -> "Tokenizer":
         entries = sorted(layout, key=lambda e: e["offset"])
-        sizes = tuple(int(np.prod(e["shape"])) if e["shape"] else 1 for e in entries)
-        return cls(tuple(e["name"] for e in entries), tuple(e["offset"] for e in entries), sizes,
+        return cls(tuple(e["name"] for e in entries), tuple(e["offset"] for e in entries),
                    tuple(tuple(e["shape"]) for e in entries))
+
+    @property
+    def sizes(self) -> tuple:
+        return tuple(int(np.prod(s)) for s in self.shapes)  # a scalar's shape () has size 1
 
     @property
     def size(self) -> int:

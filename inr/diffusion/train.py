@@ -50,7 +50,7 @@ def check_config(cfg: DiffusionConfig) -> None:
     problems = [(cfg.timesteps < 1, f"timesteps must be >= 1 (got {cfg.timesteps})"),
                 (not 0 < cfg.beta_start <= cfg.beta_end < 1,
                  f"need 0 < beta_start <= beta_end < 1 (got {cfg.beta_start}, {cfg.beta_end})"),
-                (m.width < 2 or m.width % 2 or m.heads < 1 or m.width % m.heads,
+                (m.width < 2 or m.width % 2 or m.heads < 1 or (m.name == "transformer" and m.width % m.heads),
                  f"model.width must be even and divisible by model.heads (got {m.width}, {m.heads})"),
                 (m.depth < 1, f"model.depth must be >= 1 (got {m.depth})"),
                 (m.name == "dws" and m.depth < 2, f"model.depth must be >= 2 for the dws denoiser (got {m.depth})"),

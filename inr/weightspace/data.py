@@ -28,10 +28,9 @@ def from_collection(coll) -> WeightData:
         raise InrError(f"weight-space models need plain MLP fields; this collection's fields also train {extra}")
     stacked = coll.stacked_params(np.arange(len(coll)))
     layers = [(layer["W"], layer["b"]) for layer in stacked["mlp"]]
-    widths = (layers[0][0].shape[1],) + tuple(w.shape[2] for w, _ in layers)
-    if len(widths) < 3:
+    if len(layers) < 2:
         raise InrError("weight-space models need fields with at least one hidden layer")
-    space = WeightSpace(widths)
+    space = WeightSpace.from_weight_shapes([w.shape[1:] for w, _ in layers])
     return WeightData(space, space.from_layers(layers), coll.labels, [f["source"] for f in coll.fields])
 
 

@@ -26,7 +26,7 @@ class WeightModelConfig:
     attention: bool = True
     """set-layer maps add self-attention over the neurons (DWSNets' SAB set layer)"""
     heads: int = 8
-    """attention heads (at most the output width of a map)"""
+    """attention heads; a map whose output width w it does not divide uses gcd(heads, w)"""
     norm: bool = True
     """standardise channels between DWS layers"""
     head: list[int] = field(default_factory=lambda: [128, 128])

@@ -28,6 +28,12 @@ class WeightSpace:
         if len(self.widths) < 3:
             raise ValueError("a weight space needs at least one hidden layer (widths d_0, d_1, d_2 at least)")
 
+    @classmethod
+    def from_weight_shapes(cls, shapes) -> "WeightSpace":
+        """The space of an MLP whose weights have shapes ``(d_{i-1}, d_i)``, i = 1..L."""
+        shapes = [tuple(s) for s in shapes]
+        return cls((shapes[0][0],) + tuple(s[1] for s in shapes))
+
     @property
     def depth(self) -> int:
         return len(self.widths) - 1
