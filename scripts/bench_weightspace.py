@@ -10,8 +10,9 @@ digit, the first layer initialised like the others). Split 8,000 / 1,000 /
 1,000 by signal (fixed seed). Rows: MLP on the flattened weights, the same
 with random permutation augmentation, DWSNets with linear set layers and
 with attention in them (DWSNets' SAB default), with and without input-space
-augmentation. Optional rows: the best DWSNet
-on a random-init collection of standard SIRENs (--siren-collection, made
+augmentation, and with probe features (each field's neuron activations at 64
+learned input points, Kofinas et al. 2024). Optional rows: the DWSNet
+with probes on a random-init collection of standard SIRENs (--siren-collection, made
 with configs/collections/mnist_siren.yaml and collection.init=random), and
 the MLP on a shared-init collection (--shared-collection), whose neurons are
 aligned across fields. Writes scripts/results/bench_weightspace.md.
@@ -27,12 +28,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_common import RESULTS, fit_mnist_collection, markdown_table, report_header, write_report  # noqa: E402
 
 # every row: AdamW, lr 3e-3 with 200 warm-up steps and cosine decay, batch 128 (the training defaults)
+DWS = ["model.name=dws", "model.probes=0"]  # DWSNets: weights only
 ROWS = [("MLP on weights", ["model.name=mlp"]),
         ("MLP + permutation augmentation", ["model.name=mlp", "augment=true"]),
-        ("DWSNet, linear set layers (max pooling)", ["model.name=dws", "model.attention=false"]),
-        ("DWSNet, attention in the set layers", ["model.name=dws"]),
-        ("DWSNet, attention + input augmentation", ["model.name=dws", "input_augment=true"])]
-BEST_DWS = ROWS[-1][1]
+        ("DWSNet, linear set layers (max pooling)", [*DWS, "model.attention=false"]),
+        ("DWSNet, attention in the set layers", [*DWS, "model.attention=true"]),
+        ("DWSNet, attention + input augmentation", [*DWS, "model.attention=true", "input_augment=true"]),
+        ("DWSNet + 64 probe features, linear set layers (the default)", ["model.name=dws", "model.attention=false",
+                                                                        "model.probes=64"]),
+        ("DWSNet + 64 probe features, attention + input augmentation", ["model.name=dws", "model.probes=64",
+                                                                        "model.attention=true", "input_augment=true"])]
+SIREN_ROWS = [ROWS[5]]  # on a standard SIREN collection
 
 
 def train(collection: Path, sets: list[str], steps: int, out: Path) -> dict:
@@ -48,7 +54,7 @@ def train(collection: Path, sets: list[str], steps: int, out: Path) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--collection", type=Path, help="an existing mnist_dwsnets.yaml collection (else fitted here)")
-    p.add_argument("--siren-collection", type=Path, help="also train the best DWSNet on this random-init "
+    p.add_argument("--siren-collection", type=Path, help="also train the DWSNet with probes on this random-init "
                    "collection of standard SIRENs")
     p.add_argument("--shared-collection", type=Path, help="also train the MLP on a shared-init collection")
     p.add_argument("--steps", type=int, default=4000, help="training steps of rows that do not set their own")
@@ -64,7 +70,8 @@ def main() -> None:
         rows = []
         jobs = [(name, coll, sets) for i, (name, sets) in enumerate(ROWS) if args.rows is None or i in args.rows]
         if args.siren_collection:
-            jobs.append((ROWS[-1][0] + ", standard SIREN collection", args.siren_collection, BEST_DWS))
+            jobs.extend((name + ", standard SIREN collection", args.siren_collection, sets)
+                        for name, sets in SIREN_ROWS)
         if args.shared_collection:
             jobs.append(("MLP on weights, shared-init collection", args.shared_collection, ["model.name=mlp"]))
         for name, c, sets in jobs:

@@ -12,7 +12,7 @@ from inr.fields.spec import ModelConfig
 from inr.nn.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from inr.nn.encodings import Encoding, build_encoding
 from inr.nn.initializers import INITIALIZERS
-from inr.nn.mlp import apply_mlp, init_mlp, layer_scales
+from inr.nn.mlp import init_mlp, layer_scales, mlp_activations
 from inr.nn.modulation import MODULATIONS, Modulation
 
 
@@ -49,18 +49,23 @@ class Field:
 
     def apply(self, params: dict, coords):
         """Evaluate at ``coords`` of shape ``(..., in_dim)`` -> ``(..., out_dim)``."""
+        return self.activations(params, coords)[-1]
+
+    def activations(self, params: dict, coords) -> list:
+        """Every MLP layer's output at ``coords`` ``(..., in_dim)``: each hidden
+        layer's activations ``(..., width)``, then the field's value ``(..., out_dim)``."""
         coords = jnp.asarray(coords, jnp.float32)
         lead = coords.shape[:-1]
         flat = coords.reshape(-1, self.in_dim)
         x = self.encoding(flat, params.get("encoding"))
-        y = apply_mlp(
+        outs = mlp_activations(
             params["mlp"], x,
             partial(ACTIVATIONS.get(self.model.activation), width=self.model.activation_width),
             self.scales,
             OUTPUT_ACTIVATIONS.get(self.model.output_activation),
             self.modulation.make(params.get("modulation"), flat),
         )
-        return y.reshape(*lead, self.out_dim)
+        return [y.reshape(*lead, y.shape[-1]) for y in outs]
 
     def training_hooks(self, total_steps: int) -> list:
         """``[(every, fn(params, data) -> params)]`` run between optimizer steps:

@@ -33,13 +33,16 @@ def init_mlp(key, widths: Sequence[int], init: str, scales: Sequence[float], fir
     return layers
 
 
-def apply_mlp(layers: list[dict], x, act: Callable, scales: Sequence[float], out_act: Callable,
-              modulate: Callable | None = None):
-    """Hidden layers ``act(x W + b, scale_i)``, then a linear layer and ``out_act``.
+def mlp_activations(layers: list[dict], x, act: Callable, scales: Sequence[float], out_act: Callable,
+                    modulate: Callable | None = None) -> list:
+    """Every layer's output in depth order: hidden layers ``act(x W + b, scale_i)``,
+    then the linear last layer through ``out_act``.
 
     ``modulate(i, h)``, if given, transforms hidden layer i's pre-activation."""
+    outs = []
     for i, (layer, scale) in enumerate(zip(layers[:-1], scales)):
         h = x @ layer["W"] + layer["b"]
         x = act(modulate(i, h) if modulate is not None else h, scale)
+        outs.append(x)
     last = layers[-1]
-    return out_act(x @ last["W"] + last["b"])
+    return outs + [out_act(x @ last["W"] + last["b"])]

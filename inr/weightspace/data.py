@@ -9,12 +9,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from inr.errors import InrError
+from inr.fields.model import Field
 from inr.weightspace.space import WeightSpace
 
 
 @dataclass
 class WeightData:
     space: WeightSpace
+    field: Field  # the fields' model (for probe features)
     tensors: list  # each (N, *hidden, fixed)
     labels: np.ndarray | None
     sources: list[str]
@@ -31,7 +33,7 @@ def from_collection(coll) -> WeightData:
     if len(layers) < 2:
         raise InrError("weight-space models need fields with at least one hidden layer")
     space = WeightSpace.from_weight_shapes([w.shape[1:] for w, _ in layers])
-    return WeightData(space, space.from_layers(layers), coll.labels, [f["source"] for f in coll.fields])
+    return WeightData(space, coll.field, space.from_layers(layers), coll.labels, [f["source"] for f in coll.fields])
 
 
 def split_by_signal(sources: list[str], fractions, seed: int) -> dict[str, np.ndarray]:

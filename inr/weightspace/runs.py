@@ -22,6 +22,7 @@ from inr.runs import prepare_run_dir
 from inr.schema import from_dict, to_dict
 from inr.weightspace.data import from_collection, standardise
 from inr.weightspace.models import WEIGHT_MODELS
+from inr.weightspace.probes import make_probe
 from inr.weightspace.space import WeightSpace
 from inr.weightspace.train import WeightTrainConfig, predict, train_classifier
 
@@ -63,17 +64,26 @@ def train_run(cfg: WeightTrainConfig, collection, out, *, overwrite: bool = Fals
     return metrics
 
 
-def load_weight_model(run_dir):
-    """``(model, params, meta)`` from a weight-space run directory (no code executed)."""
+def load_weight_model(run_dir, field=None):
+    """``(model, params, meta)`` from a weight-space run directory (no code
+    executed); ``field``, the model of the fields it will read, is needed by
+    models with probe features."""
     run_dir = Path(run_dir)
     meta = read_format_json(run_dir / "model.json", FORMAT, FORMAT_VERSION, "weight-space model",
                             f" (is {run_dir} an inr weights train run?)")
     saved = meta["config"]
-    if isinstance(saved.get("model"), dict):  # runs saved before model.attention existed had none
+    if isinstance(saved.get("model"), dict):  # runs saved before model.attention / model.probes existed
         saved["model"].setdefault("attention", False)
+        saved["model"].setdefault("probes", 0)
     cfg = from_dict(WeightTrainConfig, saved, str(run_dir / "model.json"))
     space = WeightSpace(tuple(meta["widths"]))
-    model = WEIGHT_MODELS.get(cfg.model.name)(cfg.model, space, int(meta["n_classes"]))
+    probe = None
+    if field is not None:
+        if list(field.widths) != meta["widths"]:
+            raise InrError(f"{run_dir}: the model was trained on fields of widths {meta['widths']}, "
+                           f"these have {list(field.widths)}")
+        probe = make_probe(field, space, meta["standardisation"])
+    model = WEIGHT_MODELS.get(cfg.model.name)(cfg.model, space, int(meta["n_classes"]), probe)
     template = jax.eval_shape(model.init, jax.random.PRNGKey(0))
     path = run_dir / "model.safetensors"
     try:
@@ -90,11 +100,8 @@ def load_weight_model(run_dir):
 
 def eval_run(run_dir, collection, predictions=None) -> dict:
     """Predict every field of ``collection``; accuracy where labels exist."""
-    model, params, meta = load_weight_model(run_dir)
     data = from_collection(load_collection(collection))
-    if list(data.space.widths) != meta["widths"]:
-        raise InrError(f"{collection}: fields of widths {list(data.space.widths)}, "
-                       f"the model was trained on {meta['widths']}")
+    model, params, meta = load_weight_model(run_dir, data.field)
     xs = standardise(data.tensors, meta["standardisation"])
     n = xs[0].shape[0]
     pred = predict(jax.jit(model.apply), params, xs)

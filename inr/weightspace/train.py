@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 from inr.errors import DivergedError, InrError
 from inr.weightspace.data import WeightData, augment_inputs, permute_batch, split_by_signal, standardise, standardiser
 from inr.weightspace.models import WEIGHT_MODELS, WeightModelConfig
+from inr.weightspace.probes import make_probe
 
 
 @dataclass
@@ -64,7 +65,8 @@ def train_classifier(cfg: WeightTrainConfig, data: WeightData, quiet: bool = Fal
     raw = data.tensors
     labels = np.asarray(data.labels)
     n_classes = int(labels.max()) + 1
-    model = WEIGHT_MODELS.get(cfg.model.name)(cfg.model, data.space, n_classes)
+    model = WEIGHT_MODELS.get(cfg.model.name)(cfg.model, data.space, n_classes,
+                                              make_probe(data.field, data.space, stats))
     key = jax.random.PRNGKey(cfg.seed)
     params = model.init(jax.random.fold_in(key, 0))
     warmup = min(cfg.schedule_warmup, cfg.steps // 2)

@@ -53,6 +53,18 @@ def test_apply_one_point_or_batch():
     np.testing.assert_allclose(single, batch[2, 3], rtol=1e-5, atol=1e-6)
 
 
+def test_activations_are_every_layer_in_order():
+    field, params = make("gauss_rff")
+    pts = jax.random.uniform(jax.random.PRNGKey(1), (4, 5, 2), minval=-1, maxval=1)
+    acts = field.activations(params, pts)
+    assert [a.shape for a in acts] == [(4, 5, 16)] * 3 + [(4, 5, 3)]
+    np.testing.assert_array_equal(acts[-1], field.apply(params, pts))
+    x = field.encoding(pts.reshape(-1, 2), None)
+    first = params["mlp"][0]
+    np.testing.assert_allclose(acts[0].reshape(-1, 16), jax.nn.relu(x @ first["W"] + first["b"]), rtol=1e-5,
+                               atol=1e-6)
+
+
 def test_vmap_over_stacked_fields():
     field, _ = make()
     keys = jax.random.split(jax.random.PRNGKey(0), 4)

@@ -108,7 +108,8 @@ def test_block_families_of_an_internal_weight():
 def test_dwsnet_is_invariant_and_trains_every_block(attention):
     widths = (2, 4, 6, 1)
     space = WeightSpace(widths)
-    model = WEIGHT_MODELS.get("dws")(WeightModelConfig(channels=4, layers=2, head=[8], attention=attention, heads=2),
+    model = WEIGHT_MODELS.get("dws")(WeightModelConfig(channels=4, layers=2, head=[8], attention=attention, heads=2,
+                                                       probes=0),
                                      space, 10)
     params = model.init(jax.random.PRNGKey(0))
     xs = space.from_layers(random_layers(1, widths))
@@ -217,3 +218,61 @@ def test_input_transform_moves_the_picture():
     aug = augment_inputs(space, jax.random.PRNGKey(3), xs, dropout=0.0)
     assert [x.shape for x in aug] == [x.shape for x in xs] and not np.allclose(aug[0], xs[0])
     np.testing.assert_array_equal(aug[1], xs[1])  # only the first layer changes
+
+
+def siren_field(width, out=1):
+    from inr.fields.model import build_field
+    from inr.fields.spec import ModelConfig
+    from inr.nn.encodings import EncodingConfig
+
+    model = ModelConfig(encoding=EncodingConfig(name="identity"), activation="sine", hidden_width=width,
+                        hidden_layers=2, init="siren", output_activation="identity")
+    return build_field(model, 2, out)
+
+
+def test_probe_features_are_the_fields_activations_and_permute_with_its_neurons():
+    from inr.weightspace.probes import make_probe
+
+    widths = (2, 6, 6, 3)
+    space, field = WeightSpace(widths), siren_field(6, 3)
+    layers = [(w / 10, b / 10) for w, b in random_layers(1, widths)]  # sin(30 z) stays well-conditioned
+    stats = [(0.5, 2.0)] * len(space.tensors)
+    xs = [(x - 0.5) / 2.0 for x in space.from_layers(layers)]
+    probe = make_probe(field, space, stats)
+    coords = np.random.default_rng(0).uniform(-1, 1, (7, 2)).astype(np.float32)
+    feats = probe.run(coords, xs)
+    assert [f.shape for f in feats] == [(3, 6, 7), (3, 6, 7), (3, 3, 7)]
+    one = {"mlp": [{"W": w[1, ..., 0], "b": b[1, ..., 0]} for w, b in layers]}
+    np.testing.assert_allclose(feats[-1][1].T, field.apply(one, coords), rtol=1e-4, atol=1e-4)
+    perms = random_perms(2, widths)
+    moved = probe.run(coords, permute_tensors(space, xs, perms))
+    for a, f, g in zip((1, 2, None), feats, moved):
+        np.testing.assert_allclose(g, f[:, perms[a]] if a else f, rtol=1e-4, atol=1e-4)
+
+
+def test_dwsnet_with_probes_is_invariant_and_learns_its_probes():
+    from inr.weightspace.probes import make_probe
+
+    widths = (2, 6, 6, 1)
+    space = WeightSpace(widths)
+    xs = space.from_layers(random_layers(1, widths))
+    stats = [(0.0, 1.0)] * len(space.tensors)
+    cfg = WeightModelConfig(channels=4, layers=2, head=[8], heads=2, probes=5)
+    model = WEIGHT_MODELS.get("dws")(cfg, space, 10, make_probe(siren_field(6), space, stats))
+    params = model.init(jax.random.PRNGKey(0))
+    assert params["probe"]["coords"].shape == (5, 2)
+    apply = jax.jit(model.apply)
+    np.testing.assert_allclose(apply(params, xs), apply(params, permute_tensors(space, xs, random_perms(2, widths))),
+                               rtol=1e-4, atol=1e-5)
+    moved = {**params, "probe": {**params["probe"], "coords": params["probe"]["coords"] + 0.1}}
+    assert not np.allclose(apply(params, xs), apply(moved, xs))
+    grads = jax.jit(jax.grad(lambda p: jnp.sum(model.apply(p, xs) ** 2)))(params)
+    assert float(jnp.abs(grads["probe"]["coords"]).max()) > 0
+    assert all(float(jnp.abs(p["W"]).max()) > 0 for p in grads["probe"]["proj"])
+
+
+def test_probes_need_the_fields():
+    from inr.errors import InrError
+
+    with pytest.raises(InrError, match="probes"):
+        WEIGHT_MODELS.get("dws")(WeightModelConfig(probes=4), WeightSpace((2, 6, 6, 1)), 10)

@@ -16,14 +16,17 @@ DIGITS = os.path.join(ROOT, "assets", "mnist-100-images-idx3-ubyte.gz")
 CONFIG = os.path.join(ROOT, "configs", "collections", "mnist_siren.yaml")
 
 
-@pytest.fixture(scope="module")
-def collection(tmp_path_factory):
-    out = tmp_path_factory.mktemp("ws") / "c"
-    cfg = load_run_config([CONFIG], ["train.steps=5", "collection.chunk_size=20"],
-                          {"input": DIGITS, "collection": {"limit": 40, "fits_per_signal": 2}}, data_config_for,
+def fit_collection(out, limit, fits, *sets):
+    cfg = load_run_config([CONFIG], ["train.steps=5", "collection.chunk_size=20", *sets],
+                          {"input": DIGITS, "collection": {"limit": limit, "fits_per_signal": fits}}, data_config_for,
                           CollectionRunConfig)
     fit_many(cfg, out, quiet=True)
     return out
+
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory):
+    return fit_collection(tmp_path_factory.mktemp("ws") / "c", 40, 2)
 
 
 def test_split_keeps_all_fits_of_a_signal_together():
@@ -58,14 +61,26 @@ def test_train_and_eval(collection, tmp_path, model):
     assert cli("weights", "eval", run, collection, "--predictions", preds) == 0
     out = json.loads(preds.read_text())
     assert len(out["predictions"]) == 80 and 0.0 <= out["accuracy"] <= 1.0
-    # a run saved before model.attention existed (linear set layers, no key) still loads
+    # a run saved before model.attention and model.probes existed (neither, no keys) still loads
     old = tmp_path / "old"
     assert cli("weights", "train", collection, "--model", model, "--out", old, "--quiet", "--set", "steps=2",
-               "--set", "model.channels=4", "--set", "model.layers=2", "--set", "model.attention=false") == 0
+               "--set", "model.channels=4", "--set", "model.layers=2", "--set", "model.attention=false",
+               "--set", "model.probes=0") == 0
     meta = json.loads((old / "model.json").read_text())
-    del meta["config"]["model"]["attention"]
+    del meta["config"]["model"]["attention"], meta["config"]["model"]["probes"]
     (old / "model.json").write_text(json.dumps(meta))
     assert cli("weights", "eval", old, collection) == 0
+
+
+def test_probes_train_eval_and_need_fields_of_the_same_widths(collection, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert cli("weights", "train", collection, "--out", run, "--quiet", "--set", "steps=2", "--set", "model.probes=4",
+               "--set", "model.channels=4", "--set", "model.layers=1", "--set", "model.attention=false") == 0
+    assert cli("weights", "eval", run, collection) == 0
+    narrow = fit_collection(tmp_path / "narrow", 2, 1, "model.hidden_width=8")
+    assert cli("weights", "eval", run, narrow) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "widths" in err and str(run) in err, err
 
 
 def test_bad_inputs(collection, tmp_path, capsys):
