@@ -3,8 +3,8 @@ x_t and the timestep t. Pure ``init(key)`` and ``apply(params, x_t, t) -> x0``
 on flat weight vectors in the canonical layout.
 
 - ``transformer``: the paper's (G.pt / HyperDiffusion style): one token per
-  weight or bias tensor, each with its own linear encoder and decoder, plus a
-  timestep token.
+  weight or bias tensor (or per piece of one, ``token_size``), each with its
+  own linear encoder and decoder, plus a timestep token.
 - ``dws``: beyond the paper, a permutation-equivariant denoiser built from the
   weight-space DWS layers: permuting the hidden neurons of x_t permutes the
   predicted x0 the same way. The timestep enters every layer as a shift of the
@@ -38,6 +38,10 @@ class DenoiserConfig:
     """transformer: hidden width of each block's MLP over the token width"""
     attention: bool = True
     """dws: the set-layer maps add self-attention over the neurons"""
+    token_size: int = 0
+    """transformer: cut tensors into tokens of at most this many weights (G.pt's
+    chunking), so that no large tensor is decoded from a single ``width``-value
+    token; 0: one token per tensor (HyperDiffusion's layer-by-layer split)"""
 
 
 DENOISERS: Registry = Registry("denoiser")
@@ -76,16 +80,17 @@ def _time(p, t, d):
 
 @DENOISERS.register("transformer")
 def transformer(cfg: DenoiserConfig, tok: Tokenizer):
-    d, n_tok = cfg.width, len(tok.sizes)
+    d, pieces = cfg.width, tok.pieces(cfg.token_size)
+    n_tok = len(pieces)
 
     def init(key):
-        k = iter(jax.random.split(key, 4 * len(tok.sizes) + 6 * cfg.depth + 8))
+        k = iter(jax.random.split(key, 4 * n_tok + 6 * cfg.depth + 8))
         blocks = [{"ln1": _ln(d), "qkv": _dense(next(k), d, 3 * d), "proj": _dense(next(k), d, d, 0.5),
                    "ln2": _ln(d), "fc1": _dense(next(k), d, cfg.mlp_ratio * d),
                    "fc2": _dense(next(k), cfg.mlp_ratio * d, d, 0.5)} for _ in range(cfg.depth)]
         return {
-            "enc": [_dense(next(k), n, d) for n in tok.sizes],
-            "dec": [_dense(next(k), d, n, 0.1) for n in tok.sizes],
+            "enc": [_dense(next(k), n, d) for _, n in pieces],
+            "dec": [_dense(next(k), d, n, 0.1) for _, n in pieces],
             "pos": jax.random.normal(next(k), (n_tok + 1, d)) * 0.02,
             "time": _init_time([next(k), next(k)], d),
             "blocks": blocks,
@@ -101,7 +106,7 @@ def transformer(cfg: DenoiserConfig, tok: Tokenizer):
         return out @ p["proj"]["W"] + p["proj"]["b"]
 
     def apply(params, xt, t):
-        parts = tok.split(xt)
+        parts = [xt[:, o:o + n] for o, n in pieces]
         tokens = [x @ e["W"] + e["b"] for x, e in zip(parts, params["enc"])]
         h = jnp.stack(tokens + [_time(params["time"], t, d)], axis=1) + params["pos"]
         for p in params["blocks"]:
@@ -109,7 +114,7 @@ def transformer(cfg: DenoiserConfig, tok: Tokenizer):
             m = jax.nn.gelu(_layer_norm(p["ln2"], h) @ p["fc1"]["W"] + p["fc1"]["b"])
             h = h + m @ p["fc2"]["W"] + p["fc2"]["b"]
         h = _layer_norm(params["ln_out"], h)
-        return tok.join([h[:, i] @ dd["W"] + dd["b"] for i, dd in enumerate(params["dec"])])
+        return jnp.concatenate([h[:, i] @ dd["W"] + dd["b"] for i, dd in enumerate(params["dec"])], -1)
 
     return init, apply
 

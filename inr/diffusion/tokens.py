@@ -29,6 +29,17 @@ class Tokenizer:
     def size(self) -> int:
         return self.offsets[-1] + self.sizes[-1]
 
+    def pieces(self, max_size: int = 0) -> list[tuple[int, int]]:
+        """``(offset, size)`` of every token in layout order: one per tensor, or,
+        with ``max_size > 0``, each tensor cut into the fewest near-equal
+        contiguous pieces of at most ``max_size`` values (G.pt's chunking)."""
+        out = []
+        for o, n in zip(self.offsets, self.sizes):
+            k = -(-n // max_size) if max_size > 0 else 1
+            bounds = [o + (n * i) // k for i in range(k + 1)]
+            out.extend((a, b - a) for a, b in zip(bounds[:-1], bounds[1:]))
+        return out
+
     def split(self, flat) -> list:
         """(B, P) -> [(B, size_i)] in layout order."""
         return [flat[:, o:o + n] for o, n in zip(self.offsets, self.sizes)]

@@ -67,6 +67,25 @@ def test_tokenizer_round_trip_is_exact():
     parts = tok.split(flat)
     assert [p.shape[1] for p in parts] == [6, 3, 3, 1]
     np.testing.assert_array_equal(tok.join(parts), flat)
+    assert tok.pieces() == [(0, 6), (6, 3), (9, 3), (12, 1)]
+    assert tok.pieces(4) == [(0, 3), (3, 3), (6, 3), (9, 3), (12, 1)]  # 6 -> 3 + 3, never more than 4
+    assert tok.pieces(2) == [(0, 2), (2, 2), (4, 2), (6, 1), (7, 2), (9, 1), (10, 2), (12, 1)]
+
+
+def test_transformer_token_size_cuts_big_tensors_into_tokens():
+    tok = Tokenizer.from_layout(mlp_layout((2, 6, 6, 1)))
+    whole = DENOISERS.get("transformer")(DenoiserConfig(width=8, depth=1, heads=2), tok)
+    cut = DENOISERS.get("transformer")(DenoiserConfig(width=8, depth=1, heads=2, token_size=8), tok)
+    p_whole, p_cut = whole[0](jax.random.PRNGKey(0)), cut[0](jax.random.PRNGKey(0))
+    assert len(p_whole["enc"]) == 6 and len(p_cut["enc"]) == len(tok.pieces(8)) > 6
+    assert all(e["W"].shape[0] <= 8 for e in p_cut["enc"])
+    xt = jax.random.normal(jax.random.PRNGKey(1), (3, tok.size))
+    out = cut[1](p_cut, xt, jnp.array([0, 10, 499]))
+    assert out.shape == xt.shape and bool(jnp.all(jnp.isfinite(out)))
+    # each token's decoder writes its own slice of the weights
+    grads = jax.grad(lambda p: jnp.sum(cut[1](p, xt, jnp.array([0, 10, 499]))[:, 12:20]))(p_cut)
+    hit = [i for i, d in enumerate(grads["dec"]) if float(jnp.abs(d["W"]).max()) > 0]
+    assert [tok.pieces(8)[i] for i in hit] == [(12, 6), (18, 7)]  # b1, then the first of W2's five pieces
 
 
 def mlp_layout(widths):
