@@ -101,7 +101,12 @@ def part_speed(workdir: Path, models: list[str], budget: float, photos: list[str
 QUALITY_SCHEDULE = ["train.schedule=step", "train.boundaries=[0.5, 0.75]", "train.decay_rate=0.1"]
 
 
-def part_quality(workdir: Path, models: list[str], size: int, steps: int, images: list[str]) -> str:
+def _mean_std(xs: list[float]) -> str:
+    return f"{np.mean(xs):.2f} ± {np.std(xs):.2f}" if xs else "—"
+
+
+def part_quality(workdir: Path, models: list[str], size: int, steps: int, images: list[str],
+                 settings: list[str]) -> str:
     paths = [natural_image(n, size, workdir) for n in images] + [text_image(size, workdir)]
     rows = []
     for model in models:
@@ -109,22 +114,27 @@ def part_quality(workdir: Path, models: list[str], size: int, steps: int, images
         sps = []
         for p in paths:
             common = [f"train.steps={steps}", "data.resize=null", "train.checkpoint_every=1000000", *QUALITY_SCHEDULE]
-            r = fit(model, p, workdir, common + ["data.split=all"])
-            g = fit(model, p, workdir, common + ["data.split=even"])
             prefix = "txt_" if p.stem.startswith("text") else ""
-            scores[prefix + "reg"].append(r["psnr"])
-            scores[prefix + "gen"].append(g["psnr"])  # the full image, as FFN and CAM score it
-            scores[prefix + "held"].append(g["test_psnr"])  # only the pixels never trained on
-            sps.append(r["seconds_per_step"])
-            print(f"    {model} {p.stem}: regression {r['psnr']:.2f}, generalisation {g['psnr']:.2f} "
-                  f"(held-out {g['test_psnr']:.2f})", flush=True)
-        rows.append([model, *(f"{np.mean(scores[k]):.2f} ± {np.std(scores[k]):.2f}" for k in ("reg", "gen", "held")),
-                     *(f"{np.mean(scores[k]):.2f}" for k in ("txt_reg", "txt_gen", "txt_held")),
+            done = []
+            if "regression" in settings:
+                r = fit(model, p, workdir, common + ["data.split=all"])
+                scores[prefix + "reg"].append(r["psnr"])
+                sps.append(r["seconds_per_step"])
+                done.append(f"regression {r['psnr']:.2f}")
+            if "generalisation" in settings:
+                g = fit(model, p, workdir, common + ["data.split=even"])
+                scores[prefix + "gen"].append(g["psnr"])  # the full image, as FFN and CAM score it
+                scores[prefix + "held"].append(g["test_psnr"])  # only the pixels never trained on
+                sps.append(g["seconds_per_step"])
+                done.append(f"generalisation {g['psnr']:.2f} (held-out {g['test_psnr']:.2f})")
+            print(f"    {model} {p.stem}: {', '.join(done)}", flush=True)
+        rows.append([model, *(_mean_std(scores[k]) for k in ("reg", "gen", "held")),
+                     *(f"{scores[k][0]:.2f}" if scores[k] else "—" for k in ("txt_reg", "txt_gen", "txt_held")),
                      statistics.median(sps)])
         print(f"  {model:10s} {rows[-1]}", flush=True)
     header = ["model", "regression natural", "generalisation natural", "held-out natural", "regression text",
               "generalisation text", "held-out text", "s/step"]
-    return (f"## Regression and generalisation ({size}² images: {', '.join(images)} + rendered text; "
+    return (f"## Regression and generalisation ({size}² images: {', '.join([*images, 'rendered text'])}; "
             f"{steps} steps, lr x0.1 at 50% and 75% for every model; generalisation trains on every other pixel "
             "in each axis and is scored on the full image, as in FFN and CAM; held-out: only the untrained "
             "pixels)\n\n" + markdown_table(header, rows) + "\n")
@@ -175,7 +185,9 @@ def main() -> None:
     p.add_argument("--photos", nargs="*", default=NATURAL, help="speed part: photos for the default model")
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--steps", type=int, default=2000)
-    p.add_argument("--images", nargs="+", default=NATURAL)
+    p.add_argument("--images", nargs="*", default=NATURAL, help="natural images (the text image is always added)")
+    p.add_argument("--settings", nargs="+", choices=["regression", "generalisation"],
+                   default=["regression", "generalisation"], help="quality part: which settings to run")
     p.add_argument("--out", type=Path, default=RESULTS / "bench_encodings.md")
     args = p.parse_args()
     sections = [report_header("bench_encodings", sys.argv[1:])]
@@ -187,7 +199,8 @@ def main() -> None:
             plot(curves, args.out.with_suffix(".png"))
             print(text, flush=True)
         if args.part in ("all", "quality"):
-            sections.append(part_quality(Path(tmp), args.models, args.size, args.steps, args.images))
+            sections.append(part_quality(Path(tmp), args.models, args.size, args.steps, args.images,
+                                         args.settings))
             print(sections[-1], flush=True)
         if args.part in ("all", "sape"):
             sections.append(part_sape(Path(tmp), args.size, args.steps, args.images))
