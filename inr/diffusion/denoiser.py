@@ -106,7 +106,7 @@ def transformer(cfg: DenoiserConfig, tok: Tokenizer):
         return out @ p["proj"]["W"] + p["proj"]["b"]
 
     def apply(params, xt, t):
-        parts = [xt[:, o:o + n] for o, n in pieces]
+        parts = tok.split(xt, cfg.token_size)
         tokens = [x @ e["W"] + e["b"] for x, e in zip(parts, params["enc"])]
         h = jnp.stack(tokens + [_time(params["time"], t, d)], axis=1) + params["pos"]
         for p in params["blocks"]:
@@ -114,7 +114,7 @@ def transformer(cfg: DenoiserConfig, tok: Tokenizer):
             m = jax.nn.gelu(_layer_norm(p["ln2"], h) @ p["fc1"]["W"] + p["fc1"]["b"])
             h = h + m @ p["fc2"]["W"] + p["fc2"]["b"]
         h = _layer_norm(params["ln_out"], h)
-        return jnp.concatenate([h[:, i] @ dd["W"] + dd["b"] for i, dd in enumerate(params["dec"])], -1)
+        return tok.join([h[:, i] @ dd["W"] + dd["b"] for i, dd in enumerate(params["dec"])])
 
     return init, apply
 

@@ -40,9 +40,9 @@ class Tokenizer:
             out.extend((a, b - a) for a, b in zip(bounds[:-1], bounds[1:]))
         return out
 
-    def split(self, flat) -> list:
-        """(B, P) -> [(B, size_i)] in layout order."""
-        return [flat[:, o:o + n] for o, n in zip(self.offsets, self.sizes)]
+    def split(self, flat, max_size: int = 0) -> list:
+        """(B, P) -> one ``(B, size)`` slice per token of :meth:`pieces`, in layout order."""
+        return [flat[:, o:o + n] for o, n in self.pieces(max_size)]
 
     def join(self, parts: list):
         return jnp.concatenate(parts, axis=-1)

@@ -69,7 +69,8 @@ def init_linear(key, space: WeightSpace, c_in: int, c_out: int, attention: bool 
     params = {"blocks": weights, "bias": [jnp.zeros((u.fixed * c_out,)) for u in tensors]}
     if attention:
         params["attention"] = []
-        for k, (ui, matched) in zip(jax.random.split(k_att, len(set_groups(space))), set_groups(space)):
+        groups = set_groups(space)
+        for k, (ui, matched) in zip(jax.random.split(k_att, len(groups)), groups):
             d_in = sum(tensors[ti].fixed * c_in for ti, u, m in blocks if (u, m) == (ui, matched))
             d = tensors[ui].fixed * c_out
             kk, kv, ko = jax.random.split(k, 3)
