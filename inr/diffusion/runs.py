@@ -21,8 +21,10 @@ from inr.collections.format import load_collection, signal_meta, write_collectio
 from inr.config import read_yaml
 from inr.diffusion.evaluate import EVALUATIONS, evaluate_items, references
 from inr.diffusion.sample import sample
+from inr.diffusion.schedule import x0_predictor
 from inr.diffusion.tokens import Tokenizer
-from inr.diffusion.train import DiffusionConfig, Standardiser, build, check_config, init_state, schedule_of, train
+from inr.diffusion.standardise import Standardiser
+from inr.diffusion.train import DiffusionConfig, build, check_config, init_state, schedule_of, train
 from inr.errors import InrError
 from inr.fields.io import field_from_spec, read_format_json
 from inr.fields.layout import param_entries
@@ -59,8 +61,7 @@ def train_run(cfg: DiffusionConfig, collection, out, *, minutes: float = 0.0, re
     split = _split(coll, cfg)
     if len(split["train"]) == 0:
         raise InrError(f"{collection}: no training fields in split {cfg.split}")
-    std = Standardiser.fit(coll.weights[split["train"]], cfg.standardize,
-                           tok if cfg.standardize_by == "tensor" else None)
+    std = Standardiser.fit(coll.weights[split["train"]], cfg.standardize, cfg.standardize_by, tok)
     if not resume:
         write_text(out / CONFIG, yaml.safe_dump({"collection": str(collection), **to_dict(cfg)}, sort_keys=False))
     state = init_state(cfg, tok)
@@ -69,7 +70,7 @@ def train_run(cfg: DiffusionConfig, collection, out, *, minutes: float = 0.0, re
     state = train(cfg, tok, std.forward(coll.weights[split["train"]]), state, checkpoint=out / CHECKPOINT,
                   max_seconds=60.0 * minutes, quiet=quiet)
     arrays = {f"params.{n}": np.asarray(a) for n, a in param_entries(state.params["ema"])}
-    arrays.update({"standardise.mean": std.mean, "standardise.std": std.std})
+    arrays.update(std.arrays())
     with atomic_path(out / "denoiser.safetensors") as tmp:
         save_file(arrays, str(tmp))
     header = signal_meta(coll.meta)
@@ -80,7 +81,7 @@ def train_run(cfg: DiffusionConfig, collection, out, *, minutes: float = 0.0, re
         "header": header, "split": {k: v.tolist() for k, v in split.items()}, "steps": state.step,
     })
     write_json(out / "history.json", state.history)
-    curve_png(state.history, out / "curve.png", "loss", "x0 MSE (standardised weights)")
+    curve_png(state.history, out / "curve.png", "loss", f"{cfg.prediction} MSE (standardised weights)")
     return {"steps": state.step, "seconds": state.seconds, "loss": state.history[-1]["loss"] if state.history
             else None, "train_fields": int(len(split["train"]))}
 
@@ -91,7 +92,8 @@ def read_run(run_dir) -> dict:
 
 
 def load_denoiser(run_dir):
-    """``(cfg, tokenizer, apply, params, standardiser, run_json)`` of a trained run."""
+    """``(cfg, tokenizer, apply, params, standardiser, run_json)`` of a trained run;
+    ``apply(params, x_t, t)`` returns x0 whatever the network predicts."""
     run = read_run(run_dir)
     cfg = from_dict(DiffusionConfig, run["config"])
     tok = Tokenizer.from_layout(run["layout"])
@@ -101,11 +103,11 @@ def load_denoiser(run_dir):
     try:
         arrays = load_file(str(path))
         leaves = [arrays[f"params.{n}"] for n, _ in param_entries(template)]
-        std = Standardiser(arrays["standardise.mean"], arrays["standardise.std"])
+        std = Standardiser.from_arrays(arrays)
     except (SafetensorError, OSError, KeyError) as err:
         raise InrError(f"{path}: missing or corrupt denoiser weights ({err})") from None
     params = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(template), leaves)
-    return cfg, tok, apply, params, std, run
+    return cfg, tok, x0_predictor(apply, schedule_of(cfg), cfg.prediction), params, std, run
 
 
 SAMPLE_FILES = 8

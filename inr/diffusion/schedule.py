@@ -1,16 +1,21 @@
-"""DDPM noise schedule, forward noising and the x0-parameterised reverse steps.
+"""DDPM noise schedule, forward noising, what the network predicts, and the
+x0-parameterised reverse steps.
 
 Timesteps are 0..T-1 with ``abar[t] = prod_{s <= t} (1 - beta_s)``; the
-network predicts x0, and a reverse step uses the posterior
+network predicts x0 (HyperDiffusion's choice) or v (Salimans & Ho 2022),
+either is turned into x0, and a reverse step uses the posterior
 q(x_{t-1} | x_t, x0) (DDPM) or the deterministic DDIM update (eta = 0).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from inr.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,40 @@ def linear_schedule(steps: int = 500, beta_start: float = 1e-4, beta_end: float 
 def q_sample(s: Schedule, x0, t, noise):
     """A draw of x_t given x0: ``sqrt(abar_t) x0 + sqrt(1 - abar_t) noise``; t (B,)."""
     return jnp.sqrt(s.abar_at(t))[:, None] * x0 + jnp.sqrt(s.one_minus_abar_at(t))[:, None] * noise
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What the denoiser outputs: its training target, and how x0 follows from it."""
+    target: Callable  # (schedule, x0, t, noise) -> the output the loss asks for
+    to_x0: Callable  # (schedule, output, x_t, t) -> x0
+
+
+def _sqrt_abar(s: Schedule, t):
+    return jnp.sqrt(s.abar_at(t))[:, None], jnp.sqrt(s.one_minus_abar_at(t))[:, None]
+
+
+def _v_target(s: Schedule, x0, t, noise):
+    a, r = _sqrt_abar(s, t)
+    return a * noise - r * x0
+
+
+def _x0_from_v(s: Schedule, v, xt, t):
+    a, r = _sqrt_abar(s, t)
+    return a * xt - r * v
+
+
+PREDICTIONS: Registry = Registry("prediction")
+PREDICTIONS.register("x0", Prediction(lambda s, x0, t, noise: x0, lambda s, out, xt, t: out))
+# v = sqrt(abar) noise - sqrt(1 - abar) x0, so x0 = sqrt(abar) x_t - sqrt(1 - abar) v: near t = 0 the
+# network's output barely touches x0, which then passes x_t through instead of re-deriving it.
+PREDICTIONS.register("v", Prediction(_v_target, _x0_from_v))
+
+
+def x0_predictor(apply: Callable, s: Schedule, prediction: str) -> Callable:
+    """``apply(params, x_t, t)`` of a denoiser trained for ``prediction`` -> the same returning x0."""
+    to_x0 = PREDICTIONS.get(prediction).to_x0
+    return lambda params, xt, t: to_x0(s, apply(params, xt, t), xt, t)
 
 
 def posterior(s: Schedule, x0, xt, t):

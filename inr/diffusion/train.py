@@ -12,7 +12,8 @@ import optax
 from tqdm.auto import tqdm
 
 from inr.diffusion.denoiser import DENOISERS, DenoiserConfig
-from inr.diffusion.schedule import Schedule, linear_schedule, q_sample
+from inr.diffusion.schedule import PREDICTIONS, Schedule, linear_schedule, q_sample
+from inr.diffusion.standardise import STANDARDISE_BY
 from inr.diffusion.tokens import Tokenizer
 from inr.errors import DivergedError, InrError
 from inr.train.checkpoint import FitState, save_checkpoint
@@ -27,10 +28,13 @@ class DiffusionConfig:
     timesteps: int = 500
     beta_start: float = 1e-4
     beta_end: float = 2e-2
+    prediction: str = "x0"
+    """what the denoiser outputs: x0 (HyperDiffusion's) | v (Salimans & Ho 2022; x0 = sqrt(abar) x_t - sqrt(1 - abar) v)"""
     standardize: bool = True
     """standardise the weights over the training fields (inverted when sampling)"""
     standardize_by: str = "parameter"
-    """parameter: a mean and std per parameter | tensor: per weight or bias tensor (keeps dws equivariant)"""
+    """parameter: a mean and std per parameter | tensor: per weight or bias tensor (keeps dws equivariant) |
+    pca: whitened on the principal axes (beyond the paper; transformer only)"""
     model: DenoiserConfig = field(default_factory=DenoiserConfig)
     steps: int = 20000
     batch_size: int = 64
@@ -54,38 +58,17 @@ def check_config(cfg: DiffusionConfig) -> None:
                  f"model.width must be even and divisible by model.heads (got {m.width}, {m.heads})"),
                 (m.depth < 1, f"model.depth must be >= 1 (got {m.depth})"),
                 (m.name == "dws" and m.depth < 2, f"model.depth must be >= 2 for the dws denoiser (got {m.depth})"),
-                (cfg.standardize_by not in ("parameter", "tensor"),
-                 f"standardize_by must be parameter or tensor (got {cfg.standardize_by!r})"),
+                (cfg.prediction not in PREDICTIONS,
+                 f"prediction must be one of {', '.join(PREDICTIONS.names())} (got {cfg.prediction!r})"),
+                (cfg.standardize_by not in STANDARDISE_BY,
+                 f"standardize_by must be one of {', '.join(STANDARDISE_BY.names())} (got {cfg.standardize_by!r})"),
+                (m.name == "dws" and cfg.standardize_by == "pca",
+                 "the dws denoiser needs the weights' own tensors: standardize_by tensor or parameter, not pca"),
                 (cfg.steps_per_call < 1 or cfg.batch_size < 1,
                  f"steps_per_call and batch_size must be >= 1 (got {cfg.steps_per_call}, {cfg.batch_size})")]
     for bad, message in problems:
         if bad:
             raise InrError(f"diffusion config: {message}")
-
-
-@dataclass
-class Standardiser:
-    mean: np.ndarray  # (P,)
-    std: np.ndarray
-
-    @classmethod
-    def fit(cls, weights: np.ndarray, enabled: bool, tensors: Tokenizer | None = None) -> "Standardiser":
-        """Per-parameter statistics, or one mean and std per tensor of ``tensors``."""
-        p = weights.shape[1]
-        if not enabled:
-            return cls(np.zeros(p, np.float32), np.ones(p, np.float32))
-        if tensors is None:
-            return cls(weights.mean(0).astype(np.float32), (weights.std(0) + 1e-8).astype(np.float32))
-        mean, std = np.zeros(p, np.float32), np.ones(p, np.float32)
-        for o, n in zip(tensors.offsets, tensors.sizes):
-            mean[o:o + n], std[o:o + n] = weights[:, o:o + n].mean(), weights[:, o:o + n].std() + 1e-8
-        return cls(mean, std)
-
-    def forward(self, w):
-        return (w - self.mean) / self.std
-
-    def inverse(self, x):
-        return x * self.std + self.mean
 
 
 def schedule_of(cfg: DiffusionConfig) -> Schedule:
@@ -110,13 +93,13 @@ def init_state(cfg: DiffusionConfig, tok: Tokenizer) -> FitState:
 
 def make_chunk(cfg: DiffusionConfig, tok: Tokenizer):
     """``chunk(state, opt_state, data, start, n) -> (state, opt_state, losses)``:
-    n steps of x0-prediction MSE on random fields, timesteps and noise."""
+    n steps of the MSE of the prediction (x0 or v) on random fields, timesteps and noise."""
     _, apply = build(cfg, tok)
-    sched, opt = schedule_of(cfg), make_optimizer(cfg)
+    sched, opt, target = schedule_of(cfg), make_optimizer(cfg), PREDICTIONS.get(cfg.prediction).target
     key = jax.random.PRNGKey(cfg.seed + 1)
 
     def loss_fn(params, x0, t, noise):
-        return jnp.mean((apply(params, q_sample(sched, x0, t, noise), t) - x0) ** 2)
+        return jnp.mean((apply(params, q_sample(sched, x0, t, noise), t) - target(sched, x0, t, noise)) ** 2)
 
     def chunk(state, opt_state, data, start, n):
         def body(carry, i):

@@ -5,15 +5,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from safetensors.numpy import load_file, save_file
 
 from inr.cli.main import main
 from inr.collections.format import load_collection
 from inr.diffusion.metrics import coverage, memorization, mmd, one_nna, pairwise_l2, set_metrics
 from inr.diffusion.sample import ddim_timesteps, sample
-from inr.diffusion.schedule import ddim_step, linear_schedule, posterior, q_sample
+from inr.diffusion.schedule import PREDICTIONS, ddim_step, linear_schedule, posterior, q_sample, x0_predictor
 from inr.diffusion.denoiser import DENOISERS, DenoiserConfig
 from inr.diffusion.tokens import Tokenizer
-from inr.diffusion.train import Standardiser
+from inr.diffusion.standardise import Standardiser
 from inr.errors import InrError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -57,6 +58,29 @@ def test_samplers_with_an_oracle_denoiser_return_its_x0():
     assert ddim_timesteps(100, 10)[0] == 99 and ddim_timesteps(100, 10)[-1] == 0
     a = ddim_step(s, target, target * 0 + 5.0, jnp.array([10]), jnp.array([-1]))
     np.testing.assert_allclose(a, target, atol=1e-6)
+
+
+def test_v_prediction_gives_back_x0():
+    s = linear_schedule(100)
+    x0 = jax.random.normal(jax.random.PRNGKey(0), (6, 8))
+    noise = jax.random.normal(jax.random.PRNGKey(1), (6, 8))
+    t = jnp.array([0, 1, 10, 50, 98, 99])
+    xt = q_sample(s, x0, t, noise)
+    v = PREDICTIONS.get("v")
+    np.testing.assert_allclose(v.to_x0(s, v.target(s, x0, t, noise), xt, t), x0, atol=1e-5)
+    a = np.sqrt(np.asarray(s.abar))[np.asarray(t)][:, None]
+    np.testing.assert_allclose(v.target(s, x0, t, noise), a * noise - np.sqrt(1 - a ** 2) * x0, atol=1e-5)
+    np.testing.assert_allclose(v.to_x0(s, jnp.zeros_like(xt), xt, t), a * xt, atol=1e-6)  # zero output: pass x_t
+    # the samplers see x0 through x0_predictor: a v-oracle for a fixed target lands on it
+    target = jnp.linspace(-1, 1, 8)[None]
+
+    def v_oracle(params, x, tt):
+        sa, sr = jnp.sqrt(s.abar_at(tt))[:, None], jnp.sqrt(s.one_minus_abar_at(tt))[:, None]
+        return (sa * x - target) / sr
+
+    for method, steps in (("ddpm", 0), ("ddim", 10)):
+        got = sample(x0_predictor(v_oracle, s, "v"), None, s, jax.random.PRNGKey(0), 3, 8, method, steps, batch=4)
+        np.testing.assert_allclose(got, np.broadcast_to(target, (3, 8)), atol=1e-3)
 
 
 def test_tokenizer_round_trip_is_exact():
@@ -140,12 +164,31 @@ def test_dws_denoiser_needs_plain_mlp_fields():
 def test_standardiser_per_tensor():
     tok = Tokenizer.from_layout(mlp_layout((2, 3, 1)))
     w = np.random.default_rng(0).normal(size=(50, tok.size)).astype(np.float32) * np.arange(1, tok.size + 1)
-    std = Standardiser.fit(w, True, tok)
+    std = Standardiser.fit(w, True, "tensor", tok)
     for o, n in zip(tok.offsets, tok.sizes):
         assert np.ptp(std.mean[o:o + n]) == 0 and np.ptp(std.std[o:o + n]) == 0
         z = std.forward(w)[:, o:o + n]
         assert abs(z.mean()) < 1e-4 and abs(z.std() - 1) < 1e-3
     np.testing.assert_allclose(std.inverse(std.forward(w)), w, rtol=1e-5, atol=1e-4)
+
+
+def test_standardiser_pca_whitens_and_round_trips(tmp_path):
+    rng = np.random.default_rng(0)
+    mix = rng.normal(size=(6, 6)) * np.array([3.0, 1.0, 0.5, 0.1, 0.03, 0.01])[:, None]
+    w = (rng.normal(size=(400, 6)) @ mix + 2.0).astype(np.float32)
+    std = Standardiser.fit(w, True, "pca")
+    z = std.forward(w)
+    np.testing.assert_allclose(np.cov(z, rowvar=False), np.eye(6), atol=2e-3)
+    assert np.all(np.diff(std.std) <= 0)  # principal axes, largest variance first
+    np.testing.assert_allclose(std.inverse(z), w, rtol=1e-5, atol=1e-5)
+    save_file(std.arrays(), str(tmp_path / "s.safetensors"))  # as a run stores it
+    again = Standardiser.from_arrays(load_file(str(tmp_path / "s.safetensors")))
+    np.testing.assert_array_equal(again.forward(w), z)
+    assert "standardise.basis" not in Standardiser.fit(w, True, "parameter").arrays()
+    few = w[:4]  # fewer fields than weights: the unused axes stay finite
+    std = Standardiser.fit(few, True, "pca")
+    assert np.all(np.isfinite(std.forward(few))) and np.all(std.std > 0)
+    np.testing.assert_allclose(std.inverse(std.forward(few)), few, rtol=1e-4, atol=1e-4)
 
 
 def test_set_metrics_known_answers():
@@ -202,6 +245,9 @@ def test_train_sample_eval_cli(tmp_path):
     bad = ["diffusion", "train", str(coll), "--out", str(tmp_path / "bad"), "--set", "model.width=30",
            "--set", "model.heads=4"]
     assert main(bad) == 2 and not (tmp_path / "bad").exists()
+    for setting in ("prediction=eps", "standardize_by=layer"):
+        assert main(bad[:5] + ["--set", setting]) == 2 and not (tmp_path / "bad").exists()
+    assert main(bad[:5] + ["--set", "model.name=dws", "--set", "standardize_by=pca"]) == 2
 
 
 @pytest.mark.slow  # about 25 s; the point clouds and metrics have fast tests in test_clouds.py
