@@ -42,9 +42,15 @@ def linear_schedule(steps: int = 500, beta_start: float = 1e-4, beta_end: float 
     return Schedule(*(jnp.asarray(a, jnp.float32) for a in (betas, np.exp(log_abar), -np.expm1(log_abar))))
 
 
+def _sqrt_abar(s: Schedule, t):
+    """``sqrt(abar_t)`` and ``sqrt(1 - abar_t)`` as ``(B, 1)`` columns; t (B,)."""
+    return jnp.sqrt(s.abar_at(t))[:, None], jnp.sqrt(s.one_minus_abar_at(t))[:, None]
+
+
 def q_sample(s: Schedule, x0, t, noise):
     """A draw of x_t given x0: ``sqrt(abar_t) x0 + sqrt(1 - abar_t) noise``; t (B,)."""
-    return jnp.sqrt(s.abar_at(t))[:, None] * x0 + jnp.sqrt(s.one_minus_abar_at(t))[:, None] * noise
+    a, r = _sqrt_abar(s, t)
+    return a * x0 + r * noise
 
 
 @dataclass(frozen=True)
@@ -52,10 +58,6 @@ class Prediction:
     """What the denoiser outputs: its training target, and how x0 follows from it."""
     target: Callable  # (schedule, x0, t, noise) -> the output the loss asks for
     to_x0: Callable  # (schedule, output, x_t, t) -> x0
-
-
-def _sqrt_abar(s: Schedule, t):
-    return jnp.sqrt(s.abar_at(t))[:, None], jnp.sqrt(s.one_minus_abar_at(t))[:, None]
 
 
 def _v_target(s: Schedule, x0, t, noise):
