@@ -8,7 +8,11 @@ on flat weight vectors in the canonical layout.
 - ``dws``: beyond the paper, a permutation-equivariant denoiser built from the
   weight-space DWS layers: permuting the hidden neurons of x_t permutes the
   predicted x0 the same way. The timestep enters every layer as a shift of the
-  channels, the same at every neuron."""
+  channels, the same at every neuron.
+- ``mlp``: beyond the paper, a residual MLP over the whole flat weight vector,
+  the timestep as a scale and shift of every block's input (FiLM): every
+  weight sees every other through ``width`` dense units, with no per-tensor
+  bottleneck."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,15 +31,16 @@ from inr.weightspace.space import WeightSpace
 @dataclass
 class DenoiserConfig:
     name: str = "transformer"
-    """transformer (the paper's) | dws (permutation-equivariant DWS layers; plain MLP fields only)"""
+    """transformer (the paper's) | dws (permutation-equivariant DWS layers; plain MLP fields only) |
+    mlp (residual MLP over the flat weights)"""
     width: int = 256
-    """token width (transformer); channels per weight (dws)"""
+    """token width (transformer); channels per weight (dws); hidden units (mlp)"""
     depth: int = 4
-    """transformer blocks (G.pt uses 12); DWS layers (dws, at least 2)"""
+    """transformer blocks (G.pt uses 12); DWS layers (dws, at least 2); residual blocks (mlp)"""
     heads: int = 4
     """attention heads (transformer: must divide width; dws: as in the weight-space models)"""
     mlp_ratio: int = 4
-    """transformer: hidden width of each block's MLP over the token width"""
+    """transformer, mlp: hidden width of each block's MLP over the token width (or ``width``)"""
     attention: bool = True
     """dws: the set-layer maps add self-attention over the neurons"""
     token_size: int = 0
@@ -128,6 +133,17 @@ def mlp_space(tok: Tokenizer) -> WeightSpace:
     return WeightSpace.from_weight_shapes(tok.shapes[::2])
 
 
+def to_tensors(tok: Tokenizer, space: WeightSpace, flat) -> list:
+    """(B, P) flat weights of a plain MLP -> the weight-space tensors (one channel)."""
+    parts = [p.reshape((-1,) + s) for p, s in zip(tok.split(flat), tok.shapes)]
+    return space.from_layers(list(zip(parts[::2], parts[1::2])))
+
+
+def from_tensors(tok: Tokenizer, space: WeightSpace, xs: list):
+    """The inverse of :func:`to_tensors`."""
+    return tok.join([a.reshape(a.shape[0], -1) for w, b in space.to_layers(xs, 1) for a in (w, b)])
+
+
 @DENOISERS.register("dws")
 def dws_denoiser(cfg: DenoiserConfig, tok: Tokenizer):
     space = mlp_space(tok)
@@ -143,17 +159,9 @@ def dws_denoiser(cfg: DenoiserConfig, tok: Tokenizer):
         return {"layers": layers, "time": _init_time(jax.random.split(k_time), c),
                 "shift": [_dense(k, c, c) for k in jax.random.split(k_shift, cfg.depth - 1)]}
 
-    def to_tensors(flat):
-        parts = [p.reshape((-1,) + s) for p, s in zip(tok.split(flat), tok.shapes)]
-        return space.from_layers(list(zip(parts[::2], parts[1::2])))
-
-    def from_tensors(xs):
-        layers = space.to_layers(xs, 1)
-        return tok.join([a.reshape(a.shape[0], -1) for w, b in layers for a in (w, b)])
-
     def apply(params, xt, t):
         temb = _time(params["time"], t, c)
-        xs = to_tensors(xt)
+        xs = to_tensors(tok, space, xt)
         for i, layer in enumerate(params["layers"]):
             xs = dws.linear(layer, space, xs, "mean", cfg.heads)
             if i < len(params["layers"]) - 1:
@@ -161,6 +169,29 @@ def dws_denoiser(cfg: DenoiserConfig, tok: Tokenizer):
                 xs = [x + jnp.tile(shift, f).reshape((x.shape[0],) + (1,) * (x.ndim - 2) + (-1,))
                       for x, f in zip(xs, fixed)]
                 xs = dws.channel_norm([jax.nn.gelu(x) for x in xs])
-        return from_tensors(xs)
+        return from_tensors(tok, space, xs)
+
+    return init, apply
+
+
+@DENOISERS.register("mlp")
+def mlp_denoiser(cfg: DenoiserConfig, tok: Tokenizer):
+    d, hidden, size = cfg.width, cfg.mlp_ratio * cfg.width, tok.size
+
+    def init(key):
+        k = iter(jax.random.split(key, 4 * cfg.depth + 4))
+        blocks = [{"ln": _ln(d), "film": _dense(next(k), d, 2 * d, 0.1), "fc1": _dense(next(k), d, hidden),
+                   "fc2": _dense(next(k), hidden, d, 0.5)} for _ in range(cfg.depth)]
+        return {"enc": _dense(next(k), size, d), "time": _init_time([next(k), next(k)], d), "blocks": blocks,
+                "ln_out": _ln(d), "dec": _dense(next(k), d, size, 0.1)}
+
+    def apply(params, xt, t):
+        temb = jax.nn.silu(_time(params["time"], t, d))
+        h = xt @ params["enc"]["W"] + params["enc"]["b"]
+        for p in params["blocks"]:
+            scale, shift = jnp.split(temb @ p["film"]["W"] + p["film"]["b"], 2, axis=-1)
+            x = _layer_norm(p["ln"], h) * (1 + scale) + shift
+            h = h + jax.nn.gelu(x @ p["fc1"]["W"] + p["fc1"]["b"]) @ p["fc2"]["W"] + p["fc2"]["b"]
+        return _layer_norm(params["ln_out"], h) @ params["dec"]["W"] + params["dec"]["b"]
 
     return init, apply

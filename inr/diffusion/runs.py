@@ -19,6 +19,7 @@ from safetensors.numpy import load_file, save_file
 from inr.atomic import atomic_path, write_json, write_text
 from inr.collections.format import load_collection, signal_meta, write_collection
 from inr.config import read_yaml
+from inr.diffusion.augment import check_augment, make_augment
 from inr.diffusion.evaluate import EVALUATIONS, evaluate_items, references
 from inr.diffusion.sample import sample
 from inr.diffusion.schedule import x0_predictor
@@ -52,6 +53,8 @@ def train_run(cfg: DiffusionConfig, collection, out, *, minutes: float = 0.0, re
         check_config(cfg)
     coll = load_collection(collection)
     tok = Tokenizer.from_layout(coll.meta["layout"])
+    if not resume:
+        check_augment(cfg.augment, coll.meta, tok, f"{collection}: augment")
     prepare_run_dir(out, overwrite=overwrite, resume=resume, marker=CHECKPOINT)
     if resume:  # the interrupted run's own config (its split, seed and schedule), written before training
         saved = read_yaml(out / CONFIG)
@@ -62,13 +65,14 @@ def train_run(cfg: DiffusionConfig, collection, out, *, minutes: float = 0.0, re
     if len(split["train"]) == 0:
         raise InrError(f"{collection}: no training fields in split {cfg.split}")
     std = Standardiser.fit(coll.weights[split["train"]], cfg.standardize, cfg.standardize_by, tok)
+    augment = make_augment(cfg.augment, coll.meta, tok, std, f"{collection}: augment")
     if not resume:
         write_text(out / CONFIG, yaml.safe_dump({"collection": str(collection), **to_dict(cfg)}, sort_keys=False))
     state = init_state(cfg, tok)
     if resume:
         state = load_checkpoint(out / CHECKPOINT, state.params, state.opt_state)
     state = train(cfg, tok, std.forward(coll.weights[split["train"]]), state, checkpoint=out / CHECKPOINT,
-                  max_seconds=60.0 * minutes, quiet=quiet)
+                  max_seconds=60.0 * minutes, quiet=quiet, augment=augment)
     arrays = {f"params.{n}": np.asarray(a) for n, a in param_entries(state.params["ema"])}
     arrays.update(std.arrays())
     with atomic_path(out / "denoiser.safetensors") as tmp:

@@ -11,6 +11,7 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
+from inr.diffusion.augment import AugmentConfig
 from inr.diffusion.denoiser import DENOISERS, DenoiserConfig
 from inr.diffusion.schedule import PREDICTIONS, Schedule, linear_schedule, q_sample
 from inr.diffusion.standardise import STANDARDISE_BY
@@ -36,6 +37,9 @@ class DiffusionConfig:
     """parameter: a mean and std per parameter | tensor: per weight or bias tensor (keeps dws equivariant) |
     pca: whitened on the principal axes (beyond the paper; transformer only)"""
     model: DenoiserConfig = field(default_factory=DenoiserConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    """beyond the paper: every training batch rotated, scaled and shifted in weight space (exact for fields
+    with the identity encoding; inr/diffusion/augment.py)"""
     steps: int = 20000
     batch_size: int = 64
     lr: float = 2e-4
@@ -91,9 +95,10 @@ def init_state(cfg: DiffusionConfig, tok: Tokenizer) -> FitState:
     return FitState(state, make_optimizer(cfg).init(params))
 
 
-def make_chunk(cfg: DiffusionConfig, tok: Tokenizer):
+def make_chunk(cfg: DiffusionConfig, tok: Tokenizer, augment=None):
     """``chunk(state, opt_state, data, start, n) -> (state, opt_state, losses)``:
-    n steps of the MSE of the prediction (x0 or v) on random fields, timesteps and noise."""
+    n steps of the MSE of the prediction (x0 or v) on random fields (moved by
+    ``augment(key, x0)`` if given), timesteps and noise."""
     _, apply = build(cfg, tok)
     sched, opt, target = schedule_of(cfg), make_optimizer(cfg), PREDICTIONS.get(cfg.prediction).target
     key = jax.random.PRNGKey(cfg.seed + 1)
@@ -104,8 +109,10 @@ def make_chunk(cfg: DiffusionConfig, tok: Tokenizer):
     def chunk(state, opt_state, data, start, n):
         def body(carry, i):
             st, os_ = carry
-            k1, k2, k3 = jax.random.split(jax.random.fold_in(key, start + i), 3)
+            k1, k2, k3, k4 = jax.random.split(jax.random.fold_in(key, start + i), 4)
             x0 = data[jax.random.randint(k1, (cfg.batch_size,), 0, data.shape[0])]
+            if augment is not None:
+                x0 = augment(k4, x0)
             t = jax.random.randint(k2, (cfg.batch_size,), 0, sched.steps)
             loss, grads = jax.value_and_grad(loss_fn)(st["model"], x0, t, jax.random.normal(k3, x0.shape))
             updates, os_ = opt.update(grads, os_, st["model"])
@@ -120,10 +127,10 @@ def make_chunk(cfg: DiffusionConfig, tok: Tokenizer):
 
 
 def train(cfg: DiffusionConfig, tok: Tokenizer, data, state: FitState, *, checkpoint=None,
-          max_seconds: float = 0.0, quiet: bool = False) -> FitState:
+          max_seconds: float = 0.0, quiet: bool = False, augment=None) -> FitState:
     """Train from ``state`` to ``cfg.steps`` (or for ``max_seconds`` of wall
     time, at a chunk end), checkpointing to ``checkpoint``."""
-    chunk = make_chunk(cfg, tok)
+    chunk = make_chunk(cfg, tok, augment)
     data = jnp.asarray(data)
     t_start, last_saved = time.perf_counter(), state.step
     bar = tqdm(total=cfg.steps, initial=state.step, disable=quiet, desc="diffusion", unit="step",

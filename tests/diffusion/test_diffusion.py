@@ -155,6 +155,21 @@ def test_dws_denoiser_is_permutation_equivariant(attention):
     assert not np.allclose(apply(params, xt, t + 7), out)  # the timestep matters
 
 
+@pytest.mark.parametrize("name", ["transformer", "mlp"])  # dws: test_dws_denoiser_is_permutation_equivariant
+def test_denoiser_maps_weights_to_weights_and_reads_the_timestep(name):
+    tok = Tokenizer.from_layout(mlp_layout((2, 5, 4, 1)))
+    init, apply = DENOISERS.get(name)(DenoiserConfig(name=name, width=8, depth=2, heads=2, mlp_ratio=2), tok)
+    params = init(jax.random.PRNGKey(0))
+    xt = jax.random.normal(jax.random.PRNGKey(1), (3, tok.size))
+    t = jnp.array([0, 100, 499])
+    apply = jax.jit(apply)
+    out = apply(params, xt, t)
+    assert out.shape == xt.shape and np.all(np.isfinite(out))
+    assert not np.allclose(apply(params, xt, t + 7), out)
+    grads = jax.jit(jax.grad(lambda p: jnp.sum(apply(p, xt, t) ** 2)))(params)
+    assert np.any(grads["time"][0]["W"] != 0)  # the timestep's embedding is trained from the first step
+
+
 def test_dws_denoiser_needs_plain_mlp_fields():
     layout = mlp_layout((2, 4, 1)) + [{"name": "grid.table", "shape": [8], "offset": 17}]
     with pytest.raises(InrError, match="plain MLPs"):
@@ -248,6 +263,7 @@ def test_train_sample_eval_cli(tmp_path):
     for setting in ("prediction=eps", "standardize_by=layer"):
         assert main(bad[:5] + ["--set", setting]) == 2 and not (tmp_path / "bad").exists()
     assert main(bad[:5] + ["--set", "model.name=dws", "--set", "standardize_by=pca"]) == 2
+    assert main(bad[:5] + ["--set", "augment.scale=1.5"]) == 2 and not (tmp_path / "bad").exists()
 
 
 @pytest.mark.slow  # about 25 s; the point clouds and metrics have fast tests in test_clouds.py
