@@ -41,7 +41,7 @@ from _bench_common import ROOT, RESULTS, fit_mnist_collection, markdown_table, r
 
 from inr.collections.format import load_collection  # noqa: E402
 from inr.config import merged  # noqa: E402
-from inr.diffusion.diagnose import denoising_errors  # noqa: E402
+from inr.diffusion.diagnose import denoising_errors, gaussian_denoiser  # noqa: E402
 from inr.diffusion.evaluate import EVALUATIONS, evaluate_items, references  # noqa: E402
 from inr.diffusion.runs import load_denoiser, train_run  # noqa: E402
 from inr.diffusion.sample import sample  # noqa: E402
@@ -119,8 +119,9 @@ def main() -> None:
             raise SystemExit("the run's split does not match this collection")
         ts = [t for t in (10, 50, 100, 200, 300, 400, cfg.timesteps - 1) if t < cfg.timesteps]
         train_x, test_x = std.forward(coll.weights[split["train"]]), std.forward(coll.weights[split["test"]])
-        errors = denoising_errors(apply, params, schedule_of(cfg), train_x, test_x, ts)
-        seen = denoising_errors(apply, params, schedule_of(cfg), train_x, train_x[:len(test_x)], ts)
+        gauss = gaussian_denoiser(train_x, schedule_of(cfg))
+        errors = denoising_errors(apply, params, schedule_of(cfg), gauss, test_x, ts)
+        seen = denoising_errors(apply, params, schedule_of(cfg), gauss, train_x[:len(test_x)], ts)
         ev = EVALUATIONS.get(coll.meta["modality"])
         t0 = time.perf_counter()
         refs = references(ev, ev.decode(coll.field, coll.weights[split["train"]], coll.meta),

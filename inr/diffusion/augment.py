@@ -47,7 +47,7 @@ def check_augment(cfg: AugmentConfig, field_meta: dict, tok: Tokenizer, where: s
     if encoding != "identity" or dim != 2:
         raise InrError(f"{where}: needs fields of 2-D coordinates whose first layer sees them (identity "
                        f"encoding); these have {dim}-D coordinates and the {encoding!r} encoding")
-    mlp_space(tok)
+    mlp_space(tok)  # raises for fields that are not plain MLPs
 
 
 def make_augment(cfg: AugmentConfig, field_meta: dict, tok: Tokenizer, std: Standardiser,

@@ -29,11 +29,12 @@ def gaussian_denoiser(train_x: np.ndarray, sched: Schedule) -> Callable:
     return apply
 
 
-def denoising_errors(apply: Callable, params, sched: Schedule, train_x: np.ndarray, eval_x: np.ndarray,
+def denoising_errors(apply: Callable, params, sched: Schedule, gaussian: Callable, eval_x: np.ndarray,
                      timesteps, seed: int = 0) -> list[dict]:
     """Mean squared x0 error on ``eval_x`` at each timestep, for the network
-    (``apply(params, x_t, t) -> x0``) and for the Gaussian denoiser of ``train_x``."""
-    net, gauss = jax.jit(apply), jax.jit(gaussian_denoiser(train_x, sched))
+    (``apply(params, x_t, t) -> x0``) and for ``gaussian``, the training fields'
+    :func:`gaussian_denoiser` (built once by the caller, whatever it scores)."""
+    net, gauss = jax.jit(apply), jax.jit(gaussian)
     x0 = jnp.asarray(eval_x, jnp.float32)
     rows = []
     for t in timesteps:

@@ -11,6 +11,7 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 
+from inr.fields.layout import from_mlp_layers
 from inr.fields.model import Field
 from inr.weightspace.space import WeightSpace
 
@@ -30,8 +31,7 @@ def make_probe(field: Field, space: WeightSpace, stats) -> Probe:
 
     def probe(coords, xs):
         raw = [x * s + m for x, (m, s) in zip(xs, stats)]
-        layers = space.to_layers(raw, 1)
-        params = {"mlp": [{"W": w[..., 0], "b": b[..., 0]} for w, b in layers]}
+        params = from_mlp_layers([(w[..., 0], b[..., 0]) for w, b in space.to_layers(raw, 1)])
         acts = jax.vmap(field.activations, in_axes=(0, None))(params, coords)
         return [jnp.swapaxes(a, 1, 2) for a in acts]
 

@@ -12,7 +12,8 @@ def test_gaussian_denoiser_reaches_the_wiener_error_and_a_network_is_scored_agai
     train = rng.normal(size=(20000, 4)) * scales + 1.0
     test = rng.normal(size=(4000, 4)) * scales + 1.0
     s = linear_schedule(100)
-    rows = denoising_errors(gaussian_denoiser(train, s), None, s, train, test, [0, 50, 99])
+    gauss = gaussian_denoiser(train, s)
+    rows = denoising_errors(gauss, None, s, gauss, test, [0, 50, 99])
     for r in rows:
         a = float(s.abar[r["t"]])
         wiener = np.mean(scales ** 2 * (1 - a) / (a * scales ** 2 + 1 - a))  # per-axis posterior variance
@@ -21,5 +22,5 @@ def test_gaussian_denoiser_reaches_the_wiener_error_and_a_network_is_scored_agai
     assert rows[0]["gaussian"] < 1e-3
     # a network that ignores its input (predicts the mean) is worse except where nothing is left of x0
     mean_only = (lambda params, xt, t: jnp.ones_like(xt))
-    worse = denoising_errors(mean_only, None, s, train, test, [0, 50])
+    worse = denoising_errors(mean_only, None, s, gauss, test, [0, 50])
     assert all(w["network"] > w["gaussian"] * 2 for w in worse)
