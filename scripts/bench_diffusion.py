@@ -4,12 +4,12 @@
     python scripts/bench_diffusion.py --collection runs/mnist --run runs/mnist-diff     # reuse a trained run
     python scripts/bench_diffusion.py --kind shapes --minutes 20                        # 3-D
 
-Digits: SIREN 2-32-32-1 on the 10,000 MNIST test digits with a shared init,
-fitted the DWSNets way (configs/collections/mnist_dwsnets.yaml with
-collection.init=shared: a low-frequency first layer and small Adam steps keep
-the weights near the shared init, and a denoiser covers the test digits
-better than on standard SIREN fits: COV 53.5 % against 31.5 % in the pilot
-of scripts/results/bench_diffusion.md; fitted here if not given); metrics on
+Digits: SIREN 2-32-32-1 (DWSNets' init) on the 10,000 MNIST test digits,
+each fitted by 10 steps of SGD from one shared init learned by MAML
+(configs/collections/mnist_meta.yaml: `inr meta-init`, then fit-many; made
+here if not given, about 8 minutes). Its weights follow the digits smoothly,
+unlike 1,000 Adam steps from a random init (scripts/bench_predictability.py),
+and only then does the denoiser learn them; metrics on
 decoded 28x28 pictures (pixel L2), plus a digit classifier's confident
 fraction and class entropy. Shapes: occupancy MLPs
 (configs/collections/shapes_occupancy.yaml, made CPU-sized by --shape-sets)
@@ -20,7 +20,8 @@ collection is given); metrics on 2,048-point normalised surface clouds of
 split holds. MMD, COV and 1-NNA are against the test split; memorization is
 each sample's distance to its nearest training item against the same for
 test items. It also prints the denoiser's x0 error per timestep beside the best
-linear denoiser's (inr/diffusion/diagnose.py). Writes
+linear denoiser's, and how well a test field's weights are predicted by its
+nearest training fields in signal space (inr/diffusion/diagnose.py). Writes
 scripts/results/bench_diffusion[_shapes].md and picture grids.
 """
 from __future__ import annotations
@@ -37,11 +38,11 @@ import jax
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bench_common import ROOT, RESULTS, fit_mnist_collection, markdown_table, report_header, write_report  # noqa: E402
+from _bench_common import MNIST, ROOT, RESULTS, markdown_table, report_header, write_report  # noqa: E402
 
 from inr.collections.format import load_collection  # noqa: E402
 from inr.config import merged  # noqa: E402
-from inr.diffusion.diagnose import denoising_errors, gaussian_denoiser  # noqa: E402
+from inr.diffusion.diagnose import denoising_errors, gaussian_denoiser, neighbour_predictability  # noqa: E402
 from inr.diffusion.evaluate import EVALUATIONS, evaluate_items, references  # noqa: E402
 from inr.diffusion.runs import load_denoiser, train_run  # noqa: E402
 from inr.diffusion.sample import sample  # noqa: E402
@@ -56,6 +57,16 @@ from inr.weightspace.data import split_by_signal  # noqa: E402
 SHAPE_SETS = ["model.hidden_width=64", "train.steps=400", "train.batch_size=2048", "data.samples=50000",
               "train.checkpoint_every=400", "collection.chunk_size=50"]
 SHEET = {"digits": 64, "shapes": 16}
+
+
+def fit_digit_collection(out: Path, workdir: Path) -> None:
+    """The 10,000 test digits fitted from a learned init (configs/collections/mnist_meta.yaml)."""
+    meta = workdir / "meta-init"
+    subprocess.run([sys.executable, "-m", "inr", "meta-init", str(MNIST), "--config",
+                    str(ROOT / "configs" / "collections" / "mnist_meta.yaml"), "--out", str(meta), "--quiet"],
+                   check=True, cwd=ROOT)
+    subprocess.run([sys.executable, "-m", "inr", "fit-many", str(MNIST), "--config", str(meta / "collection.yaml"),
+                    "--out", str(out), "--quiet"], check=True, cwd=ROOT)
 
 
 def fit_shape_collection(out: Path, count: int, sets: list[str], workdir: Path) -> None:
@@ -97,7 +108,7 @@ def main() -> None:
         if coll_dir is None:
             coll_dir = Path(tmp) / args.kind
             if digits:
-                fit_mnist_collection(coll_dir, "shared", "mnist_dwsnets.yaml")
+                fit_digit_collection(coll_dir, Path(tmp))
             else:
                 fit_shape_collection(coll_dir, args.shapes, args.shape_sets, Path(tmp))
         coll = load_collection(coll_dir)
@@ -127,6 +138,7 @@ def main() -> None:
         refs = references(ev, ev.decode(coll.field, coll.weights[split["train"]], coll.meta),
                           ev.decode(coll.field, coll.weights[split["test"]], coll.meta))
         print(f"decoded the training and test fields in {time.perf_counter() - t0:.0f} s", flush=True)
+        smooth = neighbour_predictability(train_x, test_x, refs.test_train)
         classifier = None
         if coll.labels is not None and ev.classifier is not None:
             classifier = ev.classifier(refs.train, coll.labels[split["train"]])
@@ -152,7 +164,8 @@ def main() -> None:
                 extra = [round(100 * m["empty_fraction"], 1)]
             rows.append([name, f"{m['mmd']:.4g}", round(100 * m["cov"], 1), round(100 * m["1nna"], 1), *extra,
                          f"{mem['sample_to_train_median']:.4g}", f"{mem['test_to_train_median']:.4g}",
-                         round(100 * mem["closer_than_any_test"], 1), round(seconds, 1)])
+                         round(100 * mem["closer_than_any_test"], 1), f"{mem['train_test_ratio_median']:.3f}",
+                         round(seconds, 1)])
             print(" | ".join(str(v) for v in rows[-1]), flush=True)
             sheet(coll, weights, args.out.with_name(f"{args.out.stem}_{len(rows)}.png"), SHEET[args.kind])
 
@@ -172,7 +185,7 @@ def main() -> None:
     extra = (["confident %", "class entropy", "classes"] if classifier is not None
              else ["empty %"] if not digits else [])
     header = ["generator", "MMD", "COV %", "1-NNA %", *extra, "median d(sample, train)", "median d(test, train)",
-              "% closer than any test", "sampling s"]
+              "% closer than any test", "d(., train subset) / d(., test)", "sampling s"]
     measure = ("pixel L2 on 28x28 renders. Ideal: 1-NNA 50 %, COV high, class entropy ln 10 = 2.303" if digits
                else "Chamfer distance (squared) between normalised 2,048-point clouds of 64^3 marching cubes. "
                "Ideal: 1-NNA 50 %, COV high, MMD low")
@@ -182,7 +195,12 @@ def main() -> None:
     sections.append(f"Collection: {len(coll)} fields ({coll.meta['init']} init), {m['encoding']['name']} encoding, "
                     f"{m['hidden_layers']} x {m['hidden_width']} {m['activation']}, {coll.meta['param_count']} "
                     f"parameters each; fitted {key}: mean {np.mean(fitted):.3f}, min {np.min(fitted):.3f}.\n")
-    sections.append(f"Training: {train_note}. {n} samples per generator against the {n} test fields; {measure}.\n")
+    sections.append(f"Training: {train_note}. {n} samples per generator against the {n} test fields; {measure}. "
+                    "Memorization: each item's distance to its nearest training field, the median beside the test "
+                    "fields' own; the fraction of samples closer to a training field than any test field is; and "
+                    "the median over samples of d(nearest in a random training subset as large as the test set) / "
+                    "d(nearest test field), which does not fall for samples that are merely typical: about 1 for "
+                    "held-out real fields (the validation row), far below 1 for copies.\n")
     sections.append(markdown_table(header, rows))
     sections.append(f"\nPicture grids (first {SHEET[args.kind]} of each row, in table order): "
                     + ", ".join(f"{args.out.stem}_{i + 1}.png" for i in range(len(rows))) + "\n")
@@ -194,6 +212,11 @@ def main() -> None:
     sections.append(markdown_table(["t", "network (test)", "Gaussian (test)", "network (train)", "Gaussian (train)"],
                                    [[e["t"], f"{e['network']:.4f}", f"{e['gaussian']:.4f}", f"{f['network']:.4f}",
                                      f"{f['gaussian']:.4f}"] for e, f in zip(errors, seen)]))
+    print(sections[-1])
+    sections.append("\nHow smoothly the weights follow the signals (inr/diffusion/diagnose.py): R^2 of predicting "
+                    "each test field's standardised weights by the mean of its k nearest training fields in the "
+                    "metric's space. Near 1: alike signals have alike weights; -1/k: their weights are unrelated.\n")
+    sections.append(markdown_table(["k", "R^2"], [[r["k"], f"{r['r2']:.3f}"] for r in smooth]))
     print(sections[-1])
     write_report(args.out, sections)
 

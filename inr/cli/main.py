@@ -124,30 +124,49 @@ def _init_devices(args) -> None:
     jax.distributed.initialize(args.coordinator, args.num_processes, args.process_id)
 
 
-def cmd_fit_many(args) -> int:
+def _collection_config(args, saved: Path):
+    """fit-many and meta-init: the config from --config/--set/--limit, or on
+    --resume the one ``saved`` in the output directory."""
     from inr.collections.config import CollectionRunConfig
-    from inr.collections.fitmany import CONFIG, fit_many
     from inr.config import load_run_config, read_yaml, resolve
     from inr.runs import data_config_for
 
-    _init_devices(args)
     if args.resume:
         if args.config or args.set or args.limit is not None:
-            raise InrError("--resume continues with the collection's saved config.yaml; drop --config, --set, --limit")
-        path = Path(args.out) / CONFIG
-        if not path.is_file():
-            raise InrError(f"{args.out}: nothing to resume (no {CONFIG})")
-        cfg = resolve(read_yaml(path), data_config_for, CollectionRunConfig)
+            raise InrError(f"--resume continues with {args.out}'s saved {saved.name}; drop --config, --set, --limit")
+        if not saved.is_file():
+            raise InrError(f"{args.out}: nothing to resume (no {saved.name})")
+        cfg = resolve(read_yaml(saved), data_config_for, CollectionRunConfig)
         if Path(cfg.input).resolve() != Path(args.source).resolve():
-            raise InrError(f"{args.out}: was fitted from {cfg.input}, not {args.source}")
-    else:
-        overrides = {"input": str(args.source)}
-        if args.limit is not None:
-            overrides["collection"] = {"limit": args.limit}
-        cfg = load_run_config(args.config or [], args.set or [], overrides, data_config_for, CollectionRunConfig)
+            raise InrError(f"{args.out}: was made from {cfg.input}, not {args.source}")
+        return cfg
+    overrides = {"input": str(args.source)}
+    if args.limit is not None:
+        overrides["collection"] = {"limit": args.limit}
+    return load_run_config(args.config or [], args.set or [], overrides, data_config_for, CollectionRunConfig)
+
+
+def cmd_fit_many(args) -> int:
+    from inr.collections.fitmany import CONFIG, fit_many
+
+    _init_devices(args)
+    cfg = _collection_config(args, Path(args.out) / CONFIG)
     summary = fit_many(cfg, Path(args.out), resume=args.resume, overwrite=args.overwrite, quiet=args.quiet)
     if not args.quiet:
         print(json.dumps(summary))
+    return 0
+
+
+def cmd_meta_init(args) -> int:
+    from inr.collections.metainit import COLLECTION_CONFIG, meta_init
+    from inr.runs import CONFIG
+
+    cfg = _collection_config(args, Path(args.out) / CONFIG)
+    summary = meta_init(cfg, Path(args.out), resume=args.resume, overwrite=args.overwrite, quiet=args.quiet)
+    if not args.quiet:
+        print(json.dumps(summary))
+        print(f"fit the collection from it: inr fit-many {args.source} --config {Path(args.out) / COLLECTION_CONFIG}"
+              " --out COLLECTION")
     return 0
 
 
@@ -290,6 +309,19 @@ def build_parser() -> argparse.ArgumentParser:
     dist.add_argument("--num-processes", type=int, metavar="N")
     dist.add_argument("--process-id", type=int, metavar="I")
     many.set_defaults(func=cmd_fit_many)
+
+    meta = sub.add_parser("meta-init", help="learn a collection's shared init by MAML, for fit-many to start from")
+    meta.add_argument("source", help="folder of signal files, or an IDX image file")
+    meta.add_argument("--config", action="append", metavar="FILE",
+                      help="the collection's YAML config (repeatable); its train section is the fit to learn for")
+    meta.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one config key")
+    meta.add_argument("--out", required=True, metavar="DIR", help="where the init and its collection.yaml go")
+    meta.add_argument("--limit", type=int, metavar="N", help="learn from the first N signals only")
+    mode = meta.add_mutually_exclusive_group()
+    mode.add_argument("--overwrite", action="store_true", help="replace an existing DIR")
+    mode.add_argument("--resume", action="store_true", help="continue DIR from its last checkpoint")
+    meta.add_argument("--quiet", action="store_true", help="no progress bar")
+    meta.set_defaults(func=cmd_meta_init)
 
     rc = sub.add_parser("render-collection", help="decode a collection's fields into a picture grid")
     rc.add_argument("collection", metavar="COLLECTION")

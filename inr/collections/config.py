@@ -7,18 +7,38 @@ from inr.config import RunConfig
 
 
 @dataclass
+class MetaConfig:
+    """Learning a shared init by MAML: the outer loop (Adam) over the init, the inner loop
+    the collection's own fit (its train section)."""
+
+    steps: int = 2500
+    """outer steps"""
+    lr: float = 1e-3
+    """outer Adam learning rate"""
+    batch_size: int = 32
+    """signals per outer step"""
+    learn_lr: bool = True
+    """learn train.lr beside the init (written into the collection.yaml it makes)"""
+    steps_per_call: int = 50
+    checkpoint_every: int = 500
+
+
+@dataclass
 class CollectionConfig:
     init: str = "shared"
     """random (one random init per field) | shared (one random init for all signals, fit-a-nef's
-    default) | field (start every field from init_field, HyperDiffusion's "first weights")"""
+    default) | field (start every field from init_field: HyperDiffusion's "first weights", or an
+    init learned by `inr meta-init`)"""
     init_field: str = ""
-    """run directory of a fitted field, for init: field"""
+    """run directory of a fitted field or of `inr meta-init`, for init: field"""
     fits_per_signal: int = 1
     """K fits of every signal, each from its own seed (NFN's augmentation)"""
     limit: int = 0
     """fit only the first N signals of the source (0: all)"""
     chunk_size: int = 256
     """fields fitted together in one jitted step (rounded up to a multiple of the device count)"""
+    meta: MetaConfig = field(default_factory=MetaConfig)
+    """`inr meta-init` only: how the shared init is learned"""
 
 
 @dataclass

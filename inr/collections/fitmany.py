@@ -79,6 +79,14 @@ def _stack(trees):
     return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *trees)
 
 
+def stack_training_data(per_field: list[dict], source) -> dict:
+    """The signals' training data stacked on a leading field axis; they must share one size."""
+    shapes = {tuple((k, v.shape) for k, v in sorted(d.items())) for d in per_field}
+    if len(shapes) > 1:
+        raise InrError(f"{source}: the signals differ in size; a collection needs one size (set data.resize)")
+    return _stack(per_field)
+
+
 class _Plan:
     """The fixed assignment of fields to chunks: ``size`` fields per chunk
     whatever the devices (so a run resumes on other hardware), each chunk
@@ -183,11 +191,8 @@ def _fit_chunk(c, plan, cfg, modality, field, params_for, optimizer, loss, hooks
         if item.index not in signals:
             signals[item.index] = item.load()
     per_field = [modality.training_data(signals[item.index], cfg.data) for _, item, _ in jobs]
-    shapes = {tuple((k, v.shape) for k, v in sorted(d.items())) for d in per_field}
-    if len(shapes) > 1:
-        raise InrError(f"{cfg.input}: the signals differ in size; a collection needs one size (set data.resize)")
     put = lambda tree: jax.device_put(tree, sharding)  # noqa: E731
-    data = put(_stack(per_field))
+    data = put(stack_training_data(per_field, cfg.input))
     params = put(params_for([j for j, _, _ in jobs], [k for _, _, k in jobs]))
     keys = put(_field_keys([cfg.seed + j for j, _, _ in jobs], 1))
     state = FitState(params, init_opt_state(optimizer, params, stacked=True))

@@ -1,8 +1,13 @@
-"""How much a trained denoiser knows beyond a Gaussian: per timestep, the x0
+"""Why a weight diffusion model samples well or badly.
+
+How much a trained denoiser knows beyond a Gaussian: per timestep, the x0
 error of the network against that of the best linear denoiser, the posterior
 mean under a Gaussian fitted to the training weights (a Wiener filter). A
 network no better than it at any t samples about as well as the Gaussian
-baseline. Both work on standardised weights, the space the network sees."""
+baseline. Both work on standardised weights, the space the network sees.
+
+How learnable the collection is at all: whether fields whose signals look
+alike also have alike weights (:func:`neighbour_predictability`)."""
 from __future__ import annotations
 
 from typing import Callable
@@ -44,3 +49,20 @@ def denoising_errors(apply: Callable, params, sched: Schedule, gaussian: Callabl
         rows.append({"t": int(t), "network": float(jnp.mean((net(params, xt, tt) - x0) ** 2)),
                      "gaussian": float(jnp.mean((gauss(None, xt, tt) - x0) ** 2))})
     return rows
+
+
+def neighbour_predictability(train_x: np.ndarray, eval_x: np.ndarray, d_eval_train: np.ndarray,
+                             ks=(1, 5, 20)) -> list[dict]:
+    """R^2 of predicting each held-out field's standardised weights ``eval_x``
+    by the mean weights of its k nearest training fields *in signal space*
+    (``d_eval_train``: decoded-item distances, as the evaluation measures
+    them), against predicting the training mean. Near 1, the weights are a
+    smooth function of the signal, and a denoiser can learn their distribution
+    from few fields; at or below 0, signals that look alike have unrelated
+    weights, and it can only memorise the training fields or fall back to
+    their mean and covariance."""
+    train_x, eval_x = np.asarray(train_x, np.float64), np.asarray(eval_x, np.float64)
+    order = np.argsort(d_eval_train, axis=1)
+    spread = np.mean((eval_x - train_x.mean(0)) ** 2)
+    return [{"k": int(k), "r2": float(1 - np.mean((train_x[order[:, :k]].mean(1) - eval_x) ** 2) / spread)}
+            for k in ks]

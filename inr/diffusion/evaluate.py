@@ -101,11 +101,16 @@ class References:
     train: np.ndarray
     test: np.ndarray
     test_test: np.ndarray  # (n_test, n_test)
-    test_to_train: np.ndarray  # (n_test,) each test item's nearest training distance
+    test_train: np.ndarray  # (n_test, n_train)
+
+    @property
+    def test_to_train(self) -> np.ndarray:
+        """(n_test,) each test item's nearest training distance."""
+        return self.test_train.min(axis=1)
 
 
 def references(ev: Evaluation, train: np.ndarray, test: np.ndarray) -> References:
-    return References(train, test, ev.distance(test, test), ev.distance(test, train).min(axis=1))
+    return References(train, test, ev.distance(test, test), ev.distance(test, train))
 
 
 def evaluate_items(ev: Evaluation, samples: np.ndarray, refs: References, classifier=None) -> dict:

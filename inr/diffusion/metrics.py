@@ -43,18 +43,29 @@ def set_metrics(samples: np.ndarray, refs: np.ndarray, distance=pairwise_l2, d_r
     return {"mmd": mmd(d_sr), "cov": coverage(d_sr), "1nna": one_nna(distance(samples, samples), d_rr, d_sr)}
 
 
-def memorization(samples, train, test, distance=pairwise_l2, d_test: np.ndarray | None = None) -> dict:
+def memorization(samples, train, test, distance=pairwise_l2, d_test: np.ndarray | None = None,
+                  seed: int = 0) -> dict:
     """Each sample's distance to its nearest training item against each held-out
     test item's: a generator that copies its training set has samples much
     closer than test items are. ``d_test``: the test items' nearest-training
-    distances, if already known."""
+    distances, if already known.
+
+    Nearest distances also shrink for samples that are merely typical (smooth,
+    close to the dense middle of the data) without copying anything, so the
+    ratio ``train_test_ratio_median`` controls for that: each sample's distance
+    to its nearest item in a random training subset as large as the test set,
+    over its distance to its nearest test item, the median. Held-out real items
+    score about 1; a copier far below it."""
     d_sample = distance(samples, train).min(axis=1)
     d_test = distance(test, train).min(axis=1) if d_test is None else d_test
+    subset = np.random.default_rng(seed).choice(len(train), min(len(test), len(train)), replace=False)
+    to_subset, to_test = distance(samples, train[subset]).min(axis=1), distance(samples, test).min(axis=1)
     return {
         "sample_to_train_median": float(np.median(d_sample)),
         "test_to_train_median": float(np.median(d_test)),
         "closer_than_any_test": float(np.mean(d_sample < d_test.min())),
         "closer_than_median_test": float(np.mean(d_sample < np.median(d_test))),
+        "train_test_ratio_median": float(np.median(to_subset / np.maximum(to_test, 1e-12))),
         "sample_to_train": d_sample.tolist(),
         "test_to_train": d_test.tolist(),
     }

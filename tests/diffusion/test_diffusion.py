@@ -219,6 +219,14 @@ def test_set_metrics_known_answers():
     assert copies["closer_than_any_test"] == 1.0
     fresh = memorization(rng.normal(size=(200, 4)), a, b)
     assert fresh["closer_than_any_test"] < 0.1
+    # the subset ratio: about 1 for fresh draws, also when they are more typical (shrunk
+    # toward the middle, which lowers every nearest distance), and far below 1 for copies
+    assert fresh["train_test_ratio_median"] == pytest.approx(1.0, abs=0.15)
+    typical = memorization(0.5 * rng.normal(size=(200, 4)), a, b)
+    assert typical["sample_to_train_median"] < 0.8 * fresh["sample_to_train_median"]
+    assert typical["train_test_ratio_median"] == pytest.approx(1.0, abs=0.15)
+    copied = memorization(a + 1e-3, a, b)  # copies of the training items (the subset is all of them here)
+    assert copied["train_test_ratio_median"] < 0.5
 
 
 def test_train_sample_eval_cli(tmp_path):
