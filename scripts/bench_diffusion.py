@@ -200,7 +200,8 @@ def main() -> None:
                     "fields' own; the fraction of samples closer to a training field than any test field is; and "
                     "the median over samples of d(nearest in a random training subset as large as the test set) / "
                     "d(nearest test field), which does not fall for samples that are merely typical: about 1 for "
-                    "held-out real fields (the validation row), far below 1 for copies.\n")
+                    "held-out real fields (the validation row), lower by the subset's share of copied items for "
+                    "a copier (the memorizer row).\n")
     sections.append(markdown_table(header, rows))
     sections.append(f"\nPicture grids (first {SHEET[args.kind]} of each row, in table order): "
                     + ", ".join(f"{args.out.stem}_{i + 1}.png" for i in range(len(rows))) + "\n")

@@ -55,7 +55,9 @@ def memorization(samples, train, test, distance=pairwise_l2, d_test: np.ndarray 
     ratio ``train_test_ratio_median`` controls for that: each sample's distance
     to its nearest item in a random training subset as large as the test set,
     over its distance to its nearest test item, the median. Held-out real items
-    score about 1; a copier far below it."""
+    score about 1. It is a weak detector of copying: only the copied items that
+    land in the subset lower it (a copier of random training items out of 8,000
+    scores 0.98 against 1.01 for held-out digits), so read it beside the others."""
     d_sample = distance(samples, train).min(axis=1)
     d_test = distance(test, train).min(axis=1) if d_test is None else d_test
     subset = np.random.default_rng(seed).choice(len(train), min(len(test), len(train)), replace=False)
