@@ -246,6 +246,19 @@ def cmd_info(args) -> int:
     return 0
 
 
+def _source_args(parser, out: str, out_help: str, limit_help: str, config_help: str) -> None:
+    """fit-many's and meta-init's arguments: a source of signals, a config, an output directory."""
+    parser.add_argument("source", help="folder of signal files, or an IDX image file (labels found beside it)")
+    parser.add_argument("--config", action="append", metavar="FILE", help=config_help)
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one config key")
+    parser.add_argument("--out", required=True, metavar=out, help=out_help)
+    parser.add_argument("--limit", type=int, metavar="N", help=limit_help)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--overwrite", action="store_true", help=f"replace an existing {out}")
+    mode.add_argument("--resume", action="store_true", help=f"continue an interrupted {out}")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from inr.modalities import MODALITIES
 
@@ -293,15 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     render.set_defaults(func=cmd_render)
 
     many = sub.add_parser("fit-many", help="fit every signal of a folder or IDX file into a collection")
-    many.add_argument("source", help="folder of signal files, or an IDX image file (labels found beside it)")
-    many.add_argument("--config", action="append", metavar="FILE", help="YAML config (repeatable, applied in order)")
-    many.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one config key")
-    many.add_argument("--out", required=True, metavar="COLLECTION", help="collection directory")
-    many.add_argument("--limit", type=int, metavar="N", help="fit only the first N signals")
-    mode = many.add_mutually_exclusive_group()
-    mode.add_argument("--overwrite", action="store_true", help="replace an existing COLLECTION")
-    mode.add_argument("--resume", action="store_true", help="continue an interrupted COLLECTION")
-    many.add_argument("--quiet", action="store_true", help="no progress bar")
+    _source_args(many, "COLLECTION", "collection directory", "fit only the first N signals",
+                 config_help="YAML config (repeatable, applied in order)")
     many.add_argument("--cpu-devices", type=int, metavar="N",
                       help="CPU devices to shard the fields over (default: one per core)")
     dist = many.add_argument_group("multi-process (one process per host; see the README)")
@@ -311,16 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
     many.set_defaults(func=cmd_fit_many)
 
     meta = sub.add_parser("meta-init", help="learn a collection's shared init by MAML, for fit-many to start from")
-    meta.add_argument("source", help="folder of signal files, or an IDX image file")
-    meta.add_argument("--config", action="append", metavar="FILE",
-                      help="the collection's YAML config (repeatable); its train section is the fit to learn for")
-    meta.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one config key")
-    meta.add_argument("--out", required=True, metavar="DIR", help="where the init and its collection.yaml go")
-    meta.add_argument("--limit", type=int, metavar="N", help="learn from the first N signals only")
-    mode = meta.add_mutually_exclusive_group()
-    mode.add_argument("--overwrite", action="store_true", help="replace an existing DIR")
-    mode.add_argument("--resume", action="store_true", help="continue DIR from its last checkpoint")
-    meta.add_argument("--quiet", action="store_true", help="no progress bar")
+    _source_args(meta, "DIR", "where the init and its collection.yaml go", "learn from the first N signals only",
+                 config_help="the collection's YAML config (repeatable); its train section is the fit to learn for")
     meta.set_defaults(func=cmd_meta_init)
 
     rc = sub.add_parser("render-collection", help="decode a collection's fields into a picture grid")

@@ -87,6 +87,12 @@ def stack_training_data(per_field: list[dict], source) -> dict:
     return _stack(per_field)
 
 
+def check_real_weights(params, cfg) -> None:
+    """A collection stores float32 weights: complex ones (WIRE) are an error."""
+    if any(jnp.iscomplexobj(x) for x in jax.tree_util.tree_leaves(params)):
+        raise InrError(f"model.activation {cfg.model.activation}: complex weights cannot be stored in a collection")
+
+
 class _Plan:
     """The fixed assignment of fields to chunks: ``size`` fields per chunk
     whatever the devices (so a run resumes on other hardware), each chunk
@@ -134,8 +140,7 @@ def fit_many(cfg: CollectionRunConfig, out, *, resume: bool = False, overwrite: 
     chunk_fn = make_chunk_fn(loss, optimizer, hooks, stacked=True)
     score = jax.jit(jax.vmap(modality.score(field.apply, cfg.data)))
     template = field.init(jax.random.PRNGKey(0))
-    if any(jnp.iscomplexobj(x) for x in jax.tree_util.tree_leaves(template)):
-        raise InrError(f"model.activation {cfg.model.activation}: complex weights cannot be stored in a collection")
+    check_real_weights(template, cfg)
 
     def evaluate(params, data, n_real):
         s = {k: v[:n_real] for k, v in jax.device_get(score(params, data)).items()}  # padding excluded

@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from inr.atomic import write_json, write_text
 from inr.collections.config import CollectionRunConfig
-from inr.collections.fitmany import stack_training_data
+from inr.collections.fitmany import check_real_weights, stack_training_data
 from inr.collections.sources import list_items
 from inr.config import dump_yaml
 from inr.errors import InrError
@@ -96,8 +96,7 @@ def _check(cfg: CollectionRunConfig, field) -> None:
     if field.training_hooks(t.steps):
         raise InrError(f"the {cfg.model.encoding.name} encoding changes between steps; meta-init cannot learn "
                        "through it")
-    if any(jnp.iscomplexobj(x) for x in jax.tree_util.tree_leaves(field.init(jax.random.PRNGKey(0)))):
-        raise InrError(f"model.activation {cfg.model.activation}: complex weights cannot be stored in a collection")
+    check_real_weights(field.init(jax.random.PRNGKey(0)), cfg)
 
 
 def meta_init(cfg: CollectionRunConfig, out, *, resume: bool = False, overwrite: bool = False,

@@ -115,9 +115,10 @@ def references(ev: Evaluation, train: np.ndarray, test: np.ndarray) -> Reference
 
 def evaluate_items(ev: Evaluation, samples: np.ndarray, refs: References, classifier=None) -> dict:
     """All metrics for decoded samples against the decoded train and test sets."""
+    d_sr = ev.distance(samples, refs.test)
     out = {"samples": len(samples), "references": len(refs.test), **ev.describe(samples),
-           **set_metrics(samples, refs.test, ev.distance, refs.test_test)}
-    mem = memorization(samples, refs.train, refs.test, ev.distance, refs.test_to_train)
+           **set_metrics(samples, refs.test, ev.distance, refs.test_test, d_sr)}
+    mem = memorization(samples, refs.train, refs.test, ev.distance, refs.test_to_train, d_sr)
     out["memorization"] = {k: v for k, v in mem.items() if not isinstance(v, list)}
     if classifier is not None:
         out["classifier"] = classifier_view(classifier(samples))

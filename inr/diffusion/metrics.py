@@ -36,19 +36,21 @@ def one_nna(d_ss: np.ndarray, d_rr: np.ndarray, d_sr: np.ndarray) -> float:
     return float(np.mean(is_sample == is_sample[nearest]))
 
 
-def set_metrics(samples: np.ndarray, refs: np.ndarray, distance=pairwise_l2, d_rr: np.ndarray | None = None) -> dict:
-    """``d_rr``: the references' own distances, if already known (they do not depend on the samples)."""
-    d_sr = distance(samples, refs)
+def set_metrics(samples: np.ndarray, refs: np.ndarray, distance=pairwise_l2, d_rr: np.ndarray | None = None,
+                d_sr: np.ndarray | None = None) -> dict:
+    """``d_rr``: the references' own distances, ``d_sr`` the samples' to them, if already known."""
+    d_sr = distance(samples, refs) if d_sr is None else d_sr
     d_rr = distance(refs, refs) if d_rr is None else d_rr
     return {"mmd": mmd(d_sr), "cov": coverage(d_sr), "1nna": one_nna(distance(samples, samples), d_rr, d_sr)}
 
 
 def memorization(samples, train, test, distance=pairwise_l2, d_test: np.ndarray | None = None,
-                  seed: int = 0) -> dict:
+                 d_sample_test: np.ndarray | None = None, seed: int = 0) -> dict:
     """Each sample's distance to its nearest training item against each held-out
     test item's: a generator that copies its training set has samples much
     closer than test items are. ``d_test``: the test items' nearest-training
-    distances, if already known.
+    distances, ``d_sample_test`` the samples' distances to the test items, if
+    already known.
 
     Nearest distances also shrink for samples that are merely typical (smooth,
     close to the dense middle of the data) without copying anything, so the
@@ -58,10 +60,12 @@ def memorization(samples, train, test, distance=pairwise_l2, d_test: np.ndarray 
     score about 1. It is a weak detector of copying: only the copied items that
     land in the subset lower it (a copier of random training items out of 8,000
     scores 0.98 against 1.01 for held-out digits), so read it beside the others."""
-    d_sample = distance(samples, train).min(axis=1)
+    d_sample_train = distance(samples, train)
+    d_sample = d_sample_train.min(axis=1)
     d_test = distance(test, train).min(axis=1) if d_test is None else d_test
     subset = np.random.default_rng(seed).choice(len(train), min(len(test), len(train)), replace=False)
-    to_subset, to_test = distance(samples, train[subset]).min(axis=1), distance(samples, test).min(axis=1)
+    to_subset = d_sample_train[:, subset].min(axis=1)
+    to_test = (distance(samples, test) if d_sample_test is None else d_sample_test).min(axis=1)
     return {
         "sample_to_train_median": float(np.median(d_sample)),
         "test_to_train_median": float(np.median(d_test)),
