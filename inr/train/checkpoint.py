@@ -27,6 +27,9 @@ class FitState:
     step: int = 0
     seconds: float = 0.0
     history: list = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+    """named pytrees the loop keeps beside params (e.g. ``ema``, ``best`` weights and ``best_score``);
+    saved in the checkpoint like params"""
 
 
 def save_checkpoint(path, state: FitState) -> None:
