@@ -31,3 +31,10 @@ def ssim(pred, target) -> float | None:
     else:
         opts = dict(win_size=small if small % 2 else small - 1)
     return float(structural_similarity(pred, target, data_range=1.0, channel_axis=-1, **opts))
+
+
+def pairwise_l2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distances between rows of ``a`` (n, k) and ``b`` (m, k)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    sq = (a**2).sum(1)[:, None] + (b**2).sum(1)[None] - 2 * a @ b.T
+    return np.sqrt(np.maximum(sq, 0.0))

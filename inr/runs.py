@@ -135,7 +135,7 @@ def describe_run(run_dir) -> dict:
         "out_dim": field.out_dim,
         "param_count": field.param_count(),
         "signal": meta.get("signal"),
-        "normalisation": meta.get("normalisation"),
+        "normalization": meta.get("normalization", meta.get("normalisation")),
     }
     metrics_path = Path(run_dir) / "metrics.json"
     if metrics_path.is_file():

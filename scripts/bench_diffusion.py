@@ -43,7 +43,7 @@ from _bench_common import MNIST, ROOT, RESULTS, markdown_table, report_header, w
 from inr.collections.format import load_collection  # noqa: E402
 from inr.config import merged  # noqa: E402
 from inr.diffusion.diagnose import denoising_errors, gaussian_denoiser, neighbour_predictability  # noqa: E402
-from inr.diffusion.evaluate import EVALUATIONS, evaluate_items, references  # noqa: E402
+from inr.diffusion.evaluate import evaluate_items, references, train_digit_classifier  # noqa: E402
 from inr.diffusion.runs import load_denoiser, train_run  # noqa: E402
 from inr.diffusion.sample import sample  # noqa: E402
 from inr.diffusion.train import DiffusionConfig, schedule_of  # noqa: E402
@@ -116,11 +116,11 @@ def main() -> None:
         if run is not None:
             history = json.loads((run / "history.json").read_text())
             train_note = (f"{history[-1]['step']} steps in {history[-1]['seconds']:.0f} s, final loss "
-                          f"{history[-1]['loss']:.4f} (run {run})")
+                          f"{history[-1]['loss_mean']:.4f} (run {run})")
         if run is None:
             run = Path(tmp) / "run"
-            cfg = from_dict(DiffusionConfig, merged([args.config], [], {}))
-            summary = train_run(cfg, coll_dir, run, minutes=args.minutes, quiet=True)
+            cfg = from_dict(DiffusionConfig, merged([args.config], [f"train.max_seconds={60 * args.minutes}"], {}))
+            summary = train_run(cfg, coll_dir, run, quiet=True)
             train_note = f"{summary['steps']} steps in {summary['seconds']:.0f} s, final loss {summary['loss']:.4f}"
             print(train_note, flush=True)
         cfg, tok, apply, params, std, info = load_denoiser(run)
@@ -133,15 +133,15 @@ def main() -> None:
         gauss = gaussian_denoiser(train_x, schedule_of(cfg))
         errors = denoising_errors(apply, params, schedule_of(cfg), gauss, test_x, ts)
         seen = denoising_errors(apply, params, schedule_of(cfg), gauss, train_x[:len(test_x)], ts)
-        ev = EVALUATIONS.get(coll.meta["modality"])
+        ev = MODALITIES.get(coll.meta["modality"])
         t0 = time.perf_counter()
-        refs = references(ev, ev.decode(coll.field, coll.weights[split["train"]], coll.meta),
-                          ev.decode(coll.field, coll.weights[split["test"]], coll.meta))
+        refs = references(ev, ev.comparable(coll.field, coll.weights[split["train"]], coll.meta),
+                          ev.comparable(coll.field, coll.weights[split["test"]], coll.meta))
         print(f"decoded the training and test fields in {time.perf_counter() - t0:.0f} s", flush=True)
         smooth = neighbour_predictability(train_x, test_x, refs.test_train)
         classifier = None
-        if coll.labels is not None and ev.classifier is not None:
-            classifier = ev.classifier(refs.train, coll.labels[split["train"]])
+        if coll.labels is not None and ev.classifiable:
+            classifier = train_digit_classifier(refs.train, coll.labels[split["train"]])
         n = len(split["test"])
         rng = np.random.default_rng(0)
         train_w = coll.weights[split["train"]].astype(np.float64)
@@ -153,7 +153,7 @@ def main() -> None:
         rows = []
 
         def add(name, weights, seconds):
-            m = evaluate_items(ev, ev.decode(coll.field, weights, coll.meta), refs, classifier)
+            m = evaluate_items(ev, ev.comparable(coll.field, weights, coll.meta), refs, classifier)
             mem = m["memorization"]
             extra = []
             if "classifier" in m:

@@ -26,7 +26,6 @@ from _bench_common import RESULTS, markdown_table, report_header, write_report  
 from inr.collections.format import load_collection  # noqa: E402
 from inr.config import merged  # noqa: E402
 from inr.diffusion.diagnose import neighbour_predictability  # noqa: E402
-from inr.diffusion.evaluate import EVALUATIONS  # noqa: E402
 from inr.diffusion.standardise import Standardiser  # noqa: E402
 from inr.diffusion.train import DiffusionConfig  # noqa: E402
 from inr.modalities import MODALITIES  # noqa: E402
@@ -51,8 +50,8 @@ def main() -> None:
         train_w, test_w = coll.weights[split["train"]], coll.weights[split["test"]]
         std = Standardiser.fit(train_w, True, "parameter")
         train_x, test_x = (np.asarray(std.forward(w), np.float64) for w in (train_w, test_w))
-        ev = EVALUATIONS.get(coll.meta["modality"])
-        train_items, test_items = (ev.decode(coll.field, w, coll.meta) for w in (train_w, test_w))
+        ev = MODALITIES.get(coll.meta["modality"])
+        train_items, test_items = (ev.comparable(coll.field, w, coll.meta) for w in (train_w, test_w))
         near = neighbour_predictability(train_x, test_x, ev.distance(test_items, train_items), KS)
         key = MODALITIES.get(coll.meta["modality"]).metric[0]
         fitted = [f["metrics"][key] for f in coll.fields if f.get("metrics", {}).get(key) is not None]

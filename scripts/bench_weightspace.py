@@ -47,7 +47,7 @@ def train(collection: Path, sets: list[str], steps: int, out: Path) -> dict:
     from inr.weightspace.runs import train_run
     from inr.weightspace.train import WeightTrainConfig
 
-    cfg = from_dict(WeightTrainConfig, merged([], [f"steps={steps}", *sets], {}))
+    cfg = from_dict(WeightTrainConfig, merged([], [f"train.steps={steps}", *sets], {}))
     return train_run(cfg, collection, out, overwrite=True, quiet=True)
 
 

@@ -53,7 +53,7 @@ def test_fit_writes_all_outputs(fitted):
     assert iio.imread(run / "reconstruction.png").shape == (12, 16, 3)
     assert not [p for p in run.iterdir() if ".tmp" in p.name]
     meta = json.loads((run / "field.json").read_text())
-    assert meta["normalisation"] == {"scale": 1.0, "offset": 0.0} and meta["format_version"] == 1
+    assert meta["normalization"] == {"scale": 1.0, "offset": 0.0} and meta["format_version"] == 2
 
 
 def test_render_any_size_and_info(fitted, tmp_path):

@@ -20,12 +20,12 @@ DIGITS = os.path.join(ROOT, "assets", "mnist-100-images-idx3-ubyte.gz")
 # the folder under configs/ names the modality; a tiny input and settings for each
 SIGNALS = {
     "audio": (os.path.join(ROOT, "assets", "bach-1s.wav"), ["data.duration=0.02", "train.batch_size=256",
-                                                           "model.encoding.levels=4",
-                                                           "model.encoding.log2_table_size=10"]),
+                                                           "model.encoding.hash.levels=4",
+                                                           "model.encoding.hash.log2_table_size=10"]),
     "sdf": (os.path.join(ROOT, "assets", "suzanne.obj"),
             ["data.samples=2000", "data.surface_points=2000", "data.eval_points=1000", "data.resolution=16",
              "data.metric_points=1000", "data.iou_resolution=16", "data.preview=16", "train.batch_size=256",
-             "model.encoding.log2_table_size=10", "model.encoding.levels=4", "model.hidden_width=32"]),
+             "model.encoding.hash.log2_table_size=10", "model.encoding.hash.levels=4", "model.hidden_width=32"]),
 }
 
 CONFIGS = sorted(glob.glob(os.path.join(ROOT, "configs", "**", "*.yaml"), recursive=True))

@@ -187,11 +187,14 @@ def cmd_weights_train(args) -> int:
     from inr.weightspace.runs import dumps, train_run
     from inr.weightspace.train import WeightTrainConfig
 
+    if args.resume and (args.config or args.set or args.model):
+        raise InrError("--resume continues with the run's saved config; drop --config, --set and --model")
     overrides = {"task": args.task}
     if args.model:
         overrides["model"] = {"name": args.model}
     cfg = from_dict(WeightTrainConfig, merged(args.config or [], args.set or [], overrides))
-    metrics = train_run(cfg, args.collection, args.out, overwrite=args.overwrite, quiet=args.quiet)
+    metrics = train_run(cfg, args.collection, args.out, overwrite=args.overwrite, resume=args.resume,
+                        quiet=args.quiet)
     if not args.quiet:
         print(dumps(metrics))
         print(f"outputs in {args.out}")
@@ -211,13 +214,10 @@ def cmd_diffusion_train(args) -> int:
     from inr.diffusion.train import DiffusionConfig
     from inr.schema import from_dict
 
-    if args.minutes is not None and args.minutes <= 0:
-        raise InrError(f"--minutes must be positive (got {args.minutes})")
     if args.resume and (args.config or args.set):
         raise InrError("--resume continues with the run's saved config; drop --config and --set")
     cfg = from_dict(DiffusionConfig, merged(args.config or [], args.set or [], {}))
-    summary = train_run(cfg, args.collection, args.out, minutes=args.minutes or 0.0, resume=args.resume,
-                        overwrite=args.overwrite, quiet=args.quiet)
+    summary = train_run(cfg, args.collection, args.out, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet)
     if not args.quiet:
         print(json.dumps(summary))
     return 0
@@ -337,9 +337,11 @@ def build_parser() -> argparse.ArgumentParser:
     wt.add_argument("--task", choices=["classify"], default="classify")
     wt.add_argument("--model", choices=["dws", "mlp"], help="DWSNet or the flattened-weights MLP (default: dws)")
     wt.add_argument("--config", action="append", metavar="FILE", help="YAML config (repeatable, applied in order)")
-    wt.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one key, e.g. augment=true")
+    wt.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one key, e.g. train.lr=1e-3")
     wt.add_argument("--out", required=True, metavar="RUNDIR")
-    wt.add_argument("--overwrite", action="store_true", help="replace an existing RUNDIR")
+    wmode = wt.add_mutually_exclusive_group()
+    wmode.add_argument("--overwrite", action="store_true", help="replace an existing RUNDIR")
+    wmode.add_argument("--resume", action="store_true", help="continue RUNDIR from its checkpoint")
     wt.add_argument("--quiet", action="store_true")
     wt.set_defaults(func=cmd_weights_train)
     we = wsub.add_parser("eval", help="predict every field of a collection with a trained model")
@@ -355,7 +357,6 @@ def build_parser() -> argparse.ArgumentParser:
     dt.add_argument("--config", action="append", metavar="FILE", help="YAML config (repeatable, applied in order)")
     dt.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one key, e.g. model.depth=2")
     dt.add_argument("--out", required=True, metavar="RUNDIR")
-    dt.add_argument("--minutes", type=float, metavar="M", help="stop after M minutes of training (checkpointed)")
     dmode = dt.add_mutually_exclusive_group()
     dmode.add_argument("--overwrite", action="store_true", help="replace an existing RUNDIR")
     dmode.add_argument("--resume", action="store_true", help="continue RUNDIR from its checkpoint")

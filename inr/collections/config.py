@@ -4,23 +4,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from inr.config import RunConfig
+from inr.train.config import TrainConfig
 
 
 @dataclass
 class MetaConfig:
-    """Learning a shared init by MAML: the outer loop (Adam) over the init, the inner loop
-    the collection's own fit (its train section)."""
+    """Learning a shared init by MAML: the outer loop (``meta.train``, Adam by
+    default) over the init; the inner loop is the collection's own fit (its
+    top-level ``train`` section)."""
 
-    steps: int = 2500
-    """outer steps"""
-    lr: float = 1e-3
-    """outer Adam learning rate"""
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        steps=2500, optimizer="adam", lr=1e-3, schedule="constant", steps_per_call=50, checkpoint_every=500))
+    """the outer loop (train.batch_size is ignored here: meta.batch_size signals per outer step)"""
     batch_size: int = 32
     """signals per outer step"""
     learn_lr: bool = True
     """learn train.lr beside the init (written into the collection.yaml it makes)"""
-    steps_per_call: int = 50
-    checkpoint_every: int = 500
+
+
+META_RENAMED = {k: f"collection.meta.train.{k}" for k in ("steps", "lr", "steps_per_call", "checkpoint_every")}
+"""collection.meta keys of earlier configs and where they live now"""
 
 
 @dataclass

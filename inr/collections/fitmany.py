@@ -24,7 +24,7 @@ from inr.collections.format import WEIGHTS, merge, part_path, write_part
 from inr.collections.sources import list_items
 from inr.config import dump_yaml
 from inr.errors import InrError
-from inr.fields.io import load_field
+from inr.fields.io import load_field, params_template
 from inr.fields.layout import flatten
 from inr.fields.model import build_field
 from inr.modalities import MODALITIES
@@ -139,7 +139,7 @@ def fit_many(cfg: CollectionRunConfig, out, *, resume: bool = False, overwrite: 
     hooks = tuple(field.training_hooks(cfg.train.steps))
     chunk_fn = make_chunk_fn(loss, optimizer, hooks, stacked=True)
     score = jax.jit(jax.vmap(modality.score(field.apply, cfg.data)))
-    template = field.init(jax.random.PRNGKey(0))
+    template = params_template(field)
     check_real_weights(template, cfg)
 
     def evaluate(params, data, n_real):

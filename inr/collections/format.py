@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,17 +24,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
-from safetensors import SafetensorError
-from safetensors.numpy import load_file, save_file
 
-from inr.atomic import atomic_path, write_json
+from inr.atomic import write_json
 from inr.errors import InrError
-from inr.fields.io import COORDINATES, field_from_spec, field_spec, read_format_json
+from inr.fields.io import COORDINATES, field_from_spec, field_spec, params_template
+from inr.io import open_tree, read_format_json, save_tree
 from inr.fields.layout import layout
 from inr.fields.model import Field
 
 FORMAT = "inr.collection"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: typed encoding section, normalization
 WEIGHTS = "weights.safetensors"
 MANIFEST = "collection.json"
 PARTS = "parts"
@@ -46,20 +44,18 @@ def part_path(root: Path, chunk: int) -> Path:
 
 
 def write_part(root: Path, chunk: int, flat: np.ndarray, records: list[dict], history: list) -> None:
-    with atomic_path(part_path(root, chunk)) as tmp:
-        save_file({"weights": np.ascontiguousarray(flat, np.float32)}, str(tmp),
-                  metadata={"fields": json.dumps(records), "history": json.dumps(history)})
+    save_tree(part_path(root, chunk), {"weights": np.asarray(flat, np.float32)},
+              {"fields": records, "history": history})
 
 
 def read_part(path: Path) -> tuple[np.ndarray, list[dict], list]:
-    try:
-        flat = load_file(str(path))["weights"]
-        with open(path, "rb") as fh:
-            header = json.loads(fh.read(int.from_bytes(fh.read(8), "little")))
-        records = json.loads(header["__metadata__"]["fields"])
-        history = json.loads(header["__metadata__"]["history"])
-    except (SafetensorError, OSError, KeyError, ValueError) as err:
-        raise InrError(f"{path}: corrupt collection part ({err}); delete it and run again with --resume") from None
+    what = "collection part (delete it and run again with --resume)"
+    with open_tree(path, what) as f:
+        flat = f.array("weights")
+        meta = f.metadata()
+    records, history = meta.get("fields"), meta.get("history")
+    if not isinstance(records, list) or not isinstance(history, list):
+        raise InrError(f"{path}: corrupt {what}: no field records or history in its metadata")
     if len(records) != flat.shape[0]:
         raise InrError(f"{path}: {flat.shape[0]} weight rows but {len(records)} field records")
     return flat, records, history
@@ -83,10 +79,8 @@ def write_collection(root: Path, field: Field, weights: np.ndarray, template, he
     """Write ``weights`` (N, P) of ``field`` as a collection: the weights
     file first, then the manifest (what marks the collection complete)."""
     root = Path(root)
-    arrays = {"weights": np.ascontiguousarray(weights, np.float32)}
-    arrays.update({f"buffers.encoding.{k}": np.asarray(v) for k, v in field.encoding.buffers.items()})
-    with atomic_path(root / WEIGHTS) as tmp:
-        save_file(arrays, str(tmp))
+    save_tree(root / WEIGHTS, {"weights": np.asarray(weights, np.float32),
+                               "buffers.encoding": dict(field.encoding.buffers)})
     write_json(root / MANIFEST, {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -140,7 +134,7 @@ class Collection:
 
     @functools.cached_property
     def _unravel(self):
-        return ravel_pytree(self.field.init(jax.random.PRNGKey(0)))[1]
+        return ravel_pytree(params_template(self.field))[1]
 
     @property
     def labels(self) -> np.ndarray | None:
@@ -160,23 +154,12 @@ def load_collection(root) -> Collection:
     meta = read_manifest(root)
     field = field_from_spec(meta, str(root / MANIFEST))
     path = root / WEIGHTS
-    try:
-        arrays = load_file(str(path))
-        weights = arrays["weights"]
-        buffers = {k: arrays[f"buffers.encoding.{k}"] for k in field.encoding.buffers}
-    except FileNotFoundError:
-        raise InrError(f"{path}: not found") from None
-    except (SafetensorError, OSError) as err:
-        raise InrError(f"{path}: corrupt or truncated weight file ({err})") from None
-    except KeyError as err:
-        raise InrError(f"{path}: missing array {err} named by {MANIFEST}") from None
+    with open_tree(path, "collection weight file") as f:
+        weights = f.array("weights")
+        buffers = f.tree("buffers.encoding", {k: np.asarray(v) for k, v in field.encoding.buffers.items()})
     expected = (meta.get("count"), field.param_count())
     if weights.ndim != 2 or tuple(weights.shape) != expected or len(meta.get("fields", [])) != weights.shape[0]:
         raise InrError(f"{path}: weights of shape {tuple(weights.shape)} disagree with {MANIFEST} "
                        f"({expected[0]} fields of {expected[1]} parameters, {len(meta.get('fields', []))} records)")
-    for k, v in buffers.items():
-        if v.shape != np.shape(field.encoding.buffers[k]):
-            raise InrError(f"{path}: encoding buffer {k} has shape {v.shape}, expected "
-                           f"{np.shape(field.encoding.buffers[k])}")
     field = dataclasses.replace(field, encoding=dataclasses.replace(field.encoding, buffers=buffers))
     return Collection(weights, field, meta)

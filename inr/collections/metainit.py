@@ -38,9 +38,8 @@ from inr.fields.model import build_field
 from inr.modalities import MODALITIES
 from inr.plots import curve_png
 from inr.runs import CHECKPOINT, CONFIG, check_encoding, prepare_run_dir
-from inr.train.checkpoint import FitState, load_checkpoint
 from inr.train.config import TrainConfig
-from inr.train.fit import fit
+from inr.train.fit import fit, restore, start_state
 from inr.train.optim import make_optimizer
 
 COLLECTION_CONFIG = "collection.yaml"
@@ -87,9 +86,8 @@ def make_meta_loss(loss, train: TrainConfig, batch_size: int, n_signals: int, le
 
 def _check(cfg: CollectionRunConfig, field) -> None:
     m, t = cfg.collection.meta, cfg.train
-    if m.steps < 1 or m.lr <= 0 or m.batch_size < 1:
-        raise InrError(f"collection.meta: steps and batch_size must be >= 1 and lr > 0 (got {m.steps}, "
-                       f"{m.batch_size}, {m.lr})")
+    if m.batch_size < 1:
+        raise InrError(f"collection.meta.batch_size must be >= 1 (got {m.batch_size})")
     if t.steps > 100:
         raise InrError(f"train.steps = {t.steps}: meta-init differentiates through every step of the fit; "
                        "learn an init for a short fit (at most 100 steps)")
@@ -119,14 +117,13 @@ def meta_init(cfg: CollectionRunConfig, out, *, resume: bool = False, overwrite:
     data = stack_training_data([modality.training_data(item.load(), cfg.data) for item in
                                 tqdm(items, disable=quiet, desc="load", unit="signal", dynamic_ncols=True)], cfg.input)
     loss = modality.loss(field.apply, cfg.data, cfg.train)
-    outer_cfg = TrainConfig(steps=m.steps, optimizer="adam", lr=m.lr, schedule="constant",
-                            steps_per_call=m.steps_per_call, checkpoint_every=m.checkpoint_every)
+    outer_cfg = m.train
     outer = make_optimizer(outer_cfg)
     init_key, train_key = jax.random.split(jax.random.PRNGKey(cfg.seed))
     start = {"init": field.init(init_key), "log_lr": jnp.asarray(math.log(cfg.train.lr), jnp.float32)}
-    state = FitState(start, outer.init(start))
+    state = start_state(start, outer, outer_cfg)
     if resume:
-        state = load_checkpoint(out / CHECKPOINT, state.params, state.opt_state)
+        state = restore(out / CHECKPOINT, state)
 
     adapt = jax.vmap(make_adapt(loss, cfg.train), in_axes=(None, None, 0, 0))
     score = jax.vmap(modality.score(field.apply, cfg.data))

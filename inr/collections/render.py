@@ -16,7 +16,5 @@ def render_collection(root, out, indices=None, size=None, columns: int = 0) -> l
     bad = [i for i in indices if not 0 <= i < len(coll)]
     if bad:
         raise InrError(f"{root}: no field {bad[0]} (the collection has {len(coll)})")
-    if not hasattr(modality, "render_many"):
-        raise InrError(f"{root}: rendering {modality.name} collections is not supported")
     modality.render_many(coll.field.apply, [coll.params(i) for i in indices], coll.meta, out, size, columns)
     return indices

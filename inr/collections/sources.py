@@ -21,11 +21,11 @@ class Item:
 
 
 def _idx_items(path: Path, modality, cfg) -> list[Item]:
-    if not hasattr(modality, "from_array"):
-        raise InrError(f"{path}: IDX files hold images; the {modality.name} modality cannot read them")
     images = read_idx(path)
     if images.ndim not in (3, 4) or images.dtype != np.uint8:
         raise InrError(f"{path}: expected an IDX array of uint8 images (N, H, W[, C]), got {images.shape}")
+    if len(images):
+        modality.from_array(images[0], str(path), cfg)  # a modality that reads no arrays says so now
     labels_file = labels_path_for(path)
     labels = read_idx(labels_file) if labels_file else None
     if labels is not None and labels.shape != (len(images),):

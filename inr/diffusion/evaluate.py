@@ -1,41 +1,26 @@
 """Evaluating generated fields against a reference collection.
 
-Each modality decodes fields into items compared by a distance: images into
-pixels on their signal's grid (pixel L2), shapes into normalised surface
-point clouds (Chamfer). Reports MMD, COV and 1-NNA against held-out
+The modality decodes fields into comparable items and gives their distance
+(``Modality.comparable`` / ``distance``): images into pixels on their
+signal's grid (pixel L2), audio into waveforms (L2), shapes into normalised
+surface point clouds (Chamfer). Reports MMD, COV and 1-NNA against held-out
 references and the memorization check against the training fields; for
-labelled images also a classifier's view: the fraction of samples it labels
+labelled collections of fixed-size items (``Modality.classifiable``) also a classifier's view: the fraction of samples it labels
 with confidence >= 0.9, and the entropy of its predicted-class histogram.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from inr.diffusion.clouds import chamfer_matrix, field_clouds
-from inr.diffusion.metrics import memorization, pairwise_l2, set_metrics
-from inr.fields.evaluate import evaluate_points
-from inr.fields.layout import unflatten
-from inr.grid import grid
-from inr.registry import Registry
-
-
-def decode_images(field, weights: np.ndarray, meta: dict, batch: int = 256) -> np.ndarray:
-    """Flat weight vectors -> pixel vectors (N, H*W*C) in [0, 1]."""
-    template = field.init(jax.random.PRNGKey(0))
-    coords = jnp.asarray(grid(tuple(meta["signal"]["shape"])).reshape(-1, 2))
-    norm = meta["normalisation"]
-
-    def decode(_, ws):
-        out = jax.vmap(lambda w: field.apply(unflatten(w, template), coords))(ws)
-        return ((out - norm["offset"]) / norm["scale"]).reshape(len(ws), -1)
-
-    return np.clip(evaluate_points(decode, None, weights, batch), 0.0, 1.0)
+from inr.diffusion.metrics import memorization, set_metrics
+from inr.train.config import TrainConfig
+from inr.train.fit import fit, start_state
+from inr.train.optim import make_optimizer
 
 
 def train_digit_classifier(pixels: np.ndarray, labels: np.ndarray, steps: int = 2000, seed: int = 0):
@@ -49,22 +34,15 @@ def train_digit_classifier(pixels: np.ndarray, labels: np.ndarray, steps: int = 
     def logits(p, x):
         return jax.nn.relu(x @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
 
-    opt = optax.adamw(1e-3, weight_decay=1e-4)
-    x_all, y_all = jnp.asarray(pixels), jnp.asarray(labels)
+    def loss(p, data, key):
+        idx = jax.random.randint(key, (128,), 0, data["y"].shape[0])
+        return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits(p, data["x"][idx]), data["y"][idx]))
 
-    @jax.jit
-    def run(params):
-        def body(carry, i):
-            p, s = carry
-            idx = jax.random.randint(jax.random.fold_in(jax.random.PRNGKey(seed + 1), i), (128,), 0, len(y_all))
-            loss, g = jax.value_and_grad(lambda q: jnp.mean(
-                optax.softmax_cross_entropy_with_integer_labels(logits(q, x_all[idx]), y_all[idx])))(p)
-            u, s = opt.update(g, s, p)
-            return (optax.apply_updates(p, u), s), loss
-
-        return jax.lax.scan(body, (params, opt.init(params)), jnp.arange(steps))[0][0]
-
-    params = run(params)
+    train = TrainConfig(steps=steps, optimizer="adamw", lr=1e-3, weight_decay=1e-4, schedule="constant",
+                        steps_per_call=steps, checkpoint_every=steps)
+    state = fit(loss, start_state(params, make_optimizer(train), train), {"x": jnp.asarray(pixels),
+                "y": jnp.asarray(labels)}, train, key=jax.random.PRNGKey(seed + 1), quiet=True, desc="classifier")
+    params = state.params
     return lambda x: np.asarray(jax.nn.softmax(logits(params, jnp.asarray(x)), -1))
 
 
@@ -77,21 +55,6 @@ def classifier_view(proba: np.ndarray, confident: float = 0.9) -> dict:
             "max_entropy": float(np.log(proba.shape[1])),
             "classes_present": int((hist > 0).sum()),
             "class_histogram": hist.tolist()}
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    decode: Callable  # (field, weights (N, P), meta) -> items (N, ...)
-    distance: Callable  # (items a, items b) -> (len a, len b)
-    describe: Callable = lambda items: {}  # extra facts about decoded samples
-    classifier: Callable | None = None  # (train items, labels) -> predict_proba, where labels exist
-
-
-EVALUATIONS: Registry = Registry("evaluation of generated fields")
-EVALUATIONS.register("image", Evaluation(decode_images, pairwise_l2, classifier=train_digit_classifier))
-EVALUATIONS.register("sdf", Evaluation(
-    field_clouds, chamfer_matrix,
-    describe=lambda clouds: {"empty_fraction": float(np.mean(np.all(clouds == 0, axis=(1, 2))))}))
 
 
 @dataclass(frozen=True)
@@ -109,16 +72,17 @@ class References:
         return self.test_train.min(axis=1)
 
 
-def references(ev: Evaluation, train: np.ndarray, test: np.ndarray) -> References:
-    return References(train, test, ev.distance(test, test), ev.distance(test, train))
+def references(modality, train: np.ndarray, test: np.ndarray) -> References:
+    return References(train, test, modality.distance(test, test), modality.distance(test, train))
 
 
-def evaluate_items(ev: Evaluation, samples: np.ndarray, refs: References, classifier=None) -> dict:
-    """All metrics for decoded samples against the decoded train and test sets."""
-    d_sr = ev.distance(samples, refs.test)
-    out = {"samples": len(samples), "references": len(refs.test), **ev.describe(samples),
-           **set_metrics(samples, refs.test, ev.distance, refs.test_test, d_sr)}
-    mem = memorization(samples, refs.train, refs.test, ev.distance, refs.test_to_train, d_sr)
+def evaluate_items(modality, samples: np.ndarray, refs: References, classifier=None) -> dict:
+    """All metrics for decoded samples against the decoded train and test sets
+    (``modality`` gives the distance and what to describe)."""
+    d_sr = modality.distance(samples, refs.test)
+    out = {"samples": len(samples), "references": len(refs.test), **modality.describe(samples),
+           **set_metrics(samples, refs.test, modality.distance, refs.test_test, d_sr)}
+    mem = memorization(samples, refs.train, refs.test, modality.distance, refs.test_to_train, d_sr)
     out["memorization"] = {k: v for k, v in mem.items() if not isinstance(v, list)}
     if classifier is not None:
         out["classifier"] = classifier_view(classifier(samples))

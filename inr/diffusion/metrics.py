@@ -8,12 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def pairwise_l2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Euclidean distances between rows of ``a`` (n, k) and ``b`` (m, k)."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    sq = (a**2).sum(1)[:, None] + (b**2).sum(1)[None] - 2 * a @ b.T
-    return np.sqrt(np.maximum(sq, 0.0))
+from inr.metrics import pairwise_l2
 
 
 def mmd(d_sr: np.ndarray) -> float:

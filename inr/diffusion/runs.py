@@ -11,29 +11,29 @@ from __future__ import annotations
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import yaml
-from safetensors import SafetensorError
-from safetensors.numpy import load_file, save_file
 
-from inr.atomic import atomic_path, write_json, write_text
+from inr.atomic import write_json, write_text
 from inr.collections.format import load_collection, signal_meta, write_collection
 from inr.config import read_yaml
 from inr.diffusion.augment import check_augment, make_augment
-from inr.diffusion.evaluate import EVALUATIONS, evaluate_items, references
+from inr.diffusion.evaluate import evaluate_items, references, train_digit_classifier
 from inr.diffusion.sample import sample
 from inr.diffusion.schedule import x0_predictor
 from inr.diffusion.tokens import Tokenizer
 from inr.diffusion.standardise import Standardiser
 from inr.diffusion.train import DiffusionConfig, build, check_config, init_state, schedule_of, train
 from inr.errors import InrError
-from inr.fields.io import field_from_spec, read_format_json
-from inr.fields.layout import param_entries
+from inr.fields.io import field_from_spec
+from inr.fields.layout import unflatten
+from inr.io import open_tree, read_format_json, save_tree
 from inr.modalities import MODALITIES
 from inr.plots import curve_png
 from inr.runs import prepare_run_dir
 from inr.schema import from_dict, to_dict
-from inr.train.checkpoint import load_checkpoint
+from inr.train.fit import restore
 from inr.weightspace.data import split_by_signal
 
 FORMAT = "inr.diffusion"
@@ -46,8 +46,8 @@ def _split(coll, cfg: DiffusionConfig) -> dict:
     return split_by_signal([f["source"] for f in coll.fields], cfg.split, cfg.seed)
 
 
-def train_run(cfg: DiffusionConfig, collection, out, *, minutes: float = 0.0, resume: bool = False,
-              overwrite: bool = False, quiet: bool = False) -> dict:
+def train_run(cfg: DiffusionConfig, collection, out, *, resume: bool = False, overwrite: bool = False,
+              quiet: bool = False) -> dict:
     out = Path(out)
     if not resume:
         check_config(cfg)
@@ -70,13 +70,10 @@ def train_run(cfg: DiffusionConfig, collection, out, *, minutes: float = 0.0, re
         write_text(out / CONFIG, yaml.safe_dump({"collection": str(collection), **to_dict(cfg)}, sort_keys=False))
     state = init_state(cfg, tok)
     if resume:
-        state = load_checkpoint(out / CHECKPOINT, state.params, state.opt_state)
+        state = restore(out / CHECKPOINT, state)
     state = train(cfg, tok, std.forward(coll.weights[split["train"]]), state, checkpoint=out / CHECKPOINT,
-                  max_seconds=60.0 * minutes, quiet=quiet, augment=augment)
-    arrays = {f"params.{n}": np.asarray(a) for n, a in param_entries(state.params["ema"])}
-    arrays.update(std.arrays())
-    with atomic_path(out / "denoiser.safetensors") as tmp:
-        save_file(arrays, str(tmp))
+                  quiet=quiet, augment=augment)
+    save_tree(out / "denoiser.safetensors", {"params": state.extra["ema"], **std.arrays()})
     header = signal_meta(coll.meta)
     write_json(out / "diffusion.json", {
         "format": FORMAT, "format_version": FORMAT_VERSION, "collection": str(collection),
@@ -85,8 +82,8 @@ def train_run(cfg: DiffusionConfig, collection, out, *, minutes: float = 0.0, re
         "header": header, "split": {k: v.tolist() for k, v in split.items()}, "steps": state.step,
     })
     write_json(out / "history.json", state.history)
-    curve_png(state.history, out / "curve.png", "loss", f"{cfg.prediction} MSE (standardised weights)")
-    return {"steps": state.step, "seconds": state.seconds, "loss": state.history[-1]["loss"] if state.history
+    curve_png(state.history, out / "curve.png", "loss_mean", f"{cfg.prediction} MSE (standardised weights)")
+    return {"steps": state.step, "seconds": state.seconds, "loss": state.history[-1]["loss_mean"] if state.history
             else None, "train_fields": int(len(split["train"]))}
 
 
@@ -102,15 +99,11 @@ def load_denoiser(run_dir):
     cfg = from_dict(DiffusionConfig, run["config"])
     tok = Tokenizer.from_layout(run["layout"])
     init, apply = build(cfg, tok)
-    template = init(jax.random.PRNGKey(0))
-    path = Path(run_dir) / "denoiser.safetensors"
-    try:
-        arrays = load_file(str(path))
-        leaves = [arrays[f"params.{n}"] for n, _ in param_entries(template)]
-        std = Standardiser.from_arrays(arrays)
-    except (SafetensorError, OSError, KeyError) as err:
-        raise InrError(f"{path}: missing or corrupt denoiser weights ({err})") from None
-    params = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(template), leaves)
+    template = jax.eval_shape(init, jax.random.PRNGKey(0))
+    with open_tree(Path(run_dir) / "denoiser.safetensors", "denoiser weight file") as f:
+        params = f.tree("params", template)
+        names = ["standardise.mean", "standardise.std"] + sorted(f.names() & {"standardise.basis"})
+        std = Standardiser.from_arrays({n: f.array(n) for n in names})
     return cfg, tok, x0_predictor(apply, schedule_of(cfg), cfg.prediction), params, std, run
 
 
@@ -135,19 +128,18 @@ def sample_run(run_dir, out, n: int, *, steps: int = 0, seed: int = 0, overwrite
                                                 "steps": steps or cfg.timesteps, "seed": seed,
                                                 "collection": run["collection"], "split": run["split"]}}
     records = [{"index": i, "source": f"sample-{i}", "seed": seed} for i in range(n)]
-    write_collection(out, field, weights, field.init(jax.random.PRNGKey(0)), header, records)
+    template = field.init(jax.random.PRNGKey(0))
+    write_collection(out, field, weights, template, header, records)
     finite = bool(np.all(np.isfinite(weights)))
     modality = MODALITIES.get(run["header"].get("modality", ""))
-    if finite:
-        coll = load_collection(out)
-        if hasattr(modality, "render_many"):  # a picture grid (images, shapes; not audio)
-            modality.render_many(field.apply, [coll.params(i) for i in range(min(n, 64))], coll.meta,
-                                 out / "samples.png")
+    if finite:  # rendered from the weights in memory, as the collection holds them
+        params = [unflatten(jnp.asarray(w, jnp.float32), template) for w in weights[:64]]
+        modality.render_many(field.apply, params, header, out / "samples.png")
         # the first few as files of their own: pictures, clips or meshes (128^3 marching cubes)
         options = {"resolution": 128} if "resolution" in modality.render_options else {}
         (out / "decoded").mkdir(exist_ok=True)
         for i in range(min(n, SAMPLE_FILES)):
-            modality.render(field.apply, coll.params(i), coll.meta,
+            modality.render(field.apply, params[i], header,
                             out / "decoded" / f"sample-{i:03d}{modality.field_suffix}", **options)
     return {"samples": n, "method": method, "steps": steps or cfg.timesteps, "finite": finite}
 
@@ -167,14 +159,14 @@ def eval_run(samples, reference=None, out=None) -> dict:
                        "recorded split refers to")
     if ref.meta.get("layout") != samp.meta.get("layout"):
         raise InrError(f"{reference or made['collection']}: its fields' layout differs from the samples'")
-    ev = EVALUATIONS.get(ref.meta.get("modality", ""))
-    items = {name: ev.decode(ref.field, ref.weights[np.asarray(split[name], np.int64)], ref.meta)
+    modality = MODALITIES.get(ref.meta.get("modality", ""))
+    items = {name: modality.comparable(ref.field, ref.weights[np.asarray(split[name], np.int64)], ref.meta)
              for name in ("train", "test")}
     classifier = None
-    if ref.labels is not None and ev.classifier is not None:
-        classifier = ev.classifier(items["train"], ref.labels[np.asarray(split["train"], np.int64)])
-    metrics = evaluate_items(ev, ev.decode(samp.field, samp.weights, samp.meta),
-                             references(ev, items["train"], items["test"]), classifier)
+    if ref.labels is not None and modality.classifiable:
+        classifier = train_digit_classifier(items["train"], ref.labels[np.asarray(split["train"], np.int64)])
+    metrics = evaluate_items(modality, modality.comparable(samp.field, samp.weights, samp.meta),
+                             references(modality, items["train"], items["test"]), classifier)
     if out:
         write_json(out, metrics)
     return metrics

@@ -1,23 +1,23 @@
-"""Training the denoiser on a collection's weights: jitted chunks of steps,
-an EMA of the weights for sampling, checkpoints, a wall-time bound."""
+"""The denoiser's config and loss on a collection's weights; training runs
+through the one loop (inr/train/fit.py), which keeps the EMA of the weights
+that sampling uses."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import jax
 import jax.numpy as jnp
-import numpy as np
-import optax
-from tqdm.auto import tqdm
 
 from inr.diffusion.augment import AugmentConfig
 from inr.diffusion.denoiser import DENOISERS, DenoiserConfig
 from inr.diffusion.schedule import PREDICTIONS, Schedule, linear_schedule, q_sample
 from inr.diffusion.standardise import STANDARDISE_BY
 from inr.diffusion.tokens import Tokenizer
-from inr.errors import DivergedError, InrError
-from inr.train.checkpoint import FitState, save_checkpoint
+from inr.errors import InrError
+from inr.train.checkpoint import FitState
+from inr.train.config import TrainConfig
+from inr.train.fit import fit, start_state
+from inr.train.optim import make_optimizer
 
 
 @dataclass
@@ -40,16 +40,25 @@ class DiffusionConfig:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     """beyond the paper: every training batch rotated, scaled and shifted in weight space (exact for fields
     with the identity encoding; inr/diffusion/augment.py)"""
-    steps: int = 20000
-    batch_size: int = 64
-    lr: float = 2e-4
-    warmup: int = 500
-    """steps of linear lr warm-up"""
-    grad_clip: float = 1.0
-    ema: float = 0.999
-    """decay of the weights' moving average used for sampling"""
-    steps_per_call: int = 50
-    checkpoint_every: int = 500
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        steps=20000, optimizer="adamw", lr=2e-4, weight_decay=0.0, warmup=500, schedule="cosine", decay_rate=0.0,
+        grad_clip=1.0, ema=0.999, batch_size=64, steps_per_call=50, checkpoint_every=500))
+    """the training loop: AdamW, linear warm-up and cosine decay, clipping, and the EMA of the
+    weights that sampling uses (train.ema)"""
+
+
+RENAMED = {k: f"train.{k}" for k in ("steps", "batch_size", "lr", "warmup", "grad_clip", "ema", "steps_per_call",
+                                      "checkpoint_every")}
+"""keys of format 1's flat config and where they live now"""
+
+
+def upgrade_config(saved: dict) -> dict:
+    """A config saved by format 1 (flat training keys) in today's shape."""
+    saved = dict(saved)
+    train = {k: saved.pop(k) for k in list(saved) if k in RENAMED}
+    if train:
+        saved["train"] = {**train, **saved.get("train", {})}
+    return saved
 
 
 def check_config(cfg: DiffusionConfig) -> None:
@@ -68,8 +77,10 @@ def check_config(cfg: DiffusionConfig) -> None:
                  f"standardize_by must be one of {', '.join(STANDARDISE_BY.names())} (got {cfg.standardize_by!r})"),
                 (m.name == "dws" and cfg.standardize_by == "pca",
                  "the dws denoiser needs the weights' own tensors: standardize_by tensor or parameter, not pca"),
-                (cfg.steps_per_call < 1 or cfg.batch_size < 1,
-                 f"steps_per_call and batch_size must be >= 1 (got {cfg.steps_per_call}, {cfg.batch_size})")]
+                (cfg.train.steps_per_call < 1 or cfg.train.batch_size < 1,
+                 f"train.steps_per_call and train.batch_size must be >= 1 (got {cfg.train.steps_per_call}, "
+                 f"{cfg.train.batch_size})"),
+                (not 0 <= cfg.train.ema < 1, f"train.ema must be in [0, 1) (got {cfg.train.ema})")]
     for bad, message in problems:
         if bad:
             raise InrError(f"diffusion config: {message}")
@@ -83,79 +94,34 @@ def build(cfg: DiffusionConfig, tok: Tokenizer):
     return DENOISERS.get(cfg.model.name)(cfg.model, tok)
 
 
-def make_optimizer(cfg: DiffusionConfig):
-    sched = optax.warmup_cosine_decay_schedule(0.0, cfg.lr, max(cfg.warmup, 1), max(cfg.steps, cfg.warmup + 1))
-    return optax.chain(optax.clip_by_global_norm(cfg.grad_clip), optax.adamw(sched, weight_decay=0.0))
-
-
 def init_state(cfg: DiffusionConfig, tok: Tokenizer) -> FitState:
     init, _ = build(cfg, tok)
-    params = init(jax.random.PRNGKey(cfg.seed))
-    state = {"model": params, "ema": params}
-    return FitState(state, make_optimizer(cfg).init(params))
+    return start_state(init(jax.random.PRNGKey(cfg.seed)), make_optimizer(cfg.train), cfg.train)
 
 
-def make_chunk(cfg: DiffusionConfig, tok: Tokenizer, augment=None):
-    """``chunk(state, opt_state, data, start, n) -> (state, opt_state, losses)``:
-    n steps of the MSE of the prediction (x0 or v) on random fields (moved by
-    ``augment(key, x0)`` if given), timesteps and noise."""
+def make_loss(cfg: DiffusionConfig, tok: Tokenizer, augment=None):
+    """``loss(params, data, key)``: the MSE of the prediction (x0 or v) on a
+    batch of random fields of ``data`` (moved by ``augment(key, x0)`` if
+    given), random timesteps and noise."""
     _, apply = build(cfg, tok)
-    sched, opt, target = schedule_of(cfg), make_optimizer(cfg), PREDICTIONS.get(cfg.prediction).target
-    key = jax.random.PRNGKey(cfg.seed + 1)
+    sched, target = schedule_of(cfg), PREDICTIONS.get(cfg.prediction).target
 
-    def loss_fn(params, x0, t, noise):
+    def loss_fn(params, data, key):
+        k1, k2, k3, k4 = jax.random.split(key, 4)
+        x0 = data[jax.random.randint(k1, (cfg.train.batch_size,), 0, data.shape[0])]
+        if augment is not None:
+            x0 = augment(k4, x0)
+        t = jax.random.randint(k2, (cfg.train.batch_size,), 0, sched.steps)
+        noise = jax.random.normal(k3, x0.shape)
         return jnp.mean((apply(params, q_sample(sched, x0, t, noise), t) - target(sched, x0, t, noise)) ** 2)
 
-    def chunk(state, opt_state, data, start, n):
-        def body(carry, i):
-            st, os_ = carry
-            k1, k2, k3, k4 = jax.random.split(jax.random.fold_in(key, start + i), 4)
-            x0 = data[jax.random.randint(k1, (cfg.batch_size,), 0, data.shape[0])]
-            if augment is not None:
-                x0 = augment(k4, x0)
-            t = jax.random.randint(k2, (cfg.batch_size,), 0, sched.steps)
-            loss, grads = jax.value_and_grad(loss_fn)(st["model"], x0, t, jax.random.normal(k3, x0.shape))
-            updates, os_ = opt.update(grads, os_, st["model"])
-            model = optax.apply_updates(st["model"], updates)
-            ema = jax.tree_util.tree_map(lambda e, m: cfg.ema * e + (1 - cfg.ema) * m, st["ema"], model)
-            return ({"model": model, "ema": ema}, os_), loss
-
-        (state, opt_state), losses = jax.lax.scan(body, (state, opt_state), jnp.arange(n))
-        return state, opt_state, losses
-
-    return jax.jit(chunk, static_argnames="n")
+    return loss_fn
 
 
-def train(cfg: DiffusionConfig, tok: Tokenizer, data, state: FitState, *, checkpoint=None,
-          max_seconds: float = 0.0, quiet: bool = False, augment=None) -> FitState:
-    """Train from ``state`` to ``cfg.steps`` (or for ``max_seconds`` of wall
-    time, at a chunk end), checkpointing to ``checkpoint``."""
-    chunk = make_chunk(cfg, tok, augment)
-    data = jnp.asarray(data)
-    t_start, last_saved = time.perf_counter(), state.step
-    bar = tqdm(total=cfg.steps, initial=state.step, disable=quiet, desc="diffusion", unit="step",
-               dynamic_ncols=True)
-    try:
-        while state.step < cfg.steps:
-            if max_seconds and time.perf_counter() - t_start >= max_seconds:
-                break
-            n = min(cfg.steps_per_call, cfg.steps - state.step)
-            t0 = time.perf_counter()
-            params, opt_state, losses = chunk(state.params, state.opt_state, data, state.step, n=n)
-            losses = np.asarray(losses)
-            if not np.all(np.isfinite(losses)):
-                raise DivergedError(f"diffusion training diverged between steps {state.step} and "
-                                    f"{state.step + n} (last good checkpoint kept); try a lower lr")
-            dt = time.perf_counter() - t0
-            record = {"step": state.step + n, "seconds": state.seconds + dt, "loss": float(losses.mean())}
-            state = FitState(params, opt_state, state.step + n, state.seconds + dt, state.history + [record])
-            bar.update(n)
-            bar.set_postfix(loss=f"{record['loss']:.4f}")
-            if checkpoint is not None and state.step - last_saved >= cfg.checkpoint_every:
-                save_checkpoint(checkpoint, state)
-                last_saved = state.step
-    finally:
-        bar.close()
-    if checkpoint is not None:
-        save_checkpoint(checkpoint, state)
-    return state
+def train(cfg: DiffusionConfig, tok: Tokenizer, data, state: FitState, *, checkpoint=None, quiet: bool = False,
+          augment=None) -> FitState:
+    """Train from ``state`` to ``cfg.train.steps`` (or ``train.max_seconds``)
+    through the one training loop, checkpointing to ``checkpoint``; the EMA
+    weights are ``state.extra["ema"]``."""
+    return fit(make_loss(cfg, tok, augment), state, jnp.asarray(data), cfg.train, key=jax.random.PRNGKey(cfg.seed + 1),
+               checkpoint=checkpoint, quiet=quiet, desc="diffusion")

@@ -6,6 +6,7 @@ from typing import Callable
 import jax
 import numpy as np
 
+from inr.fields.layout import unflatten
 from inr.grid import grid
 
 
@@ -34,3 +35,16 @@ def evaluate_grid(apply: Callable, params, shape, chunk: int = 65536) -> np.ndar
     coords = grid(shape).reshape(-1, len(shape))
     out = evaluate_points(apply, params, coords, chunk)
     return out.reshape(*shape, -1)
+
+
+def evaluate_fields_on_grid(field, weights: np.ndarray, shape, batch: int = 256) -> np.ndarray:
+    """Many fields, as flat weight vectors ``(N, P)``, each sampled at the
+    centres of an array of ``shape`` -> ``(N, prod(shape) * out_dim)``;
+    ``batch`` fields per compiled call."""
+    template = field.init(jax.random.PRNGKey(0))
+    coords = jax.numpy.asarray(grid(tuple(shape)).reshape(-1, len(shape)))
+
+    def decode(_, ws):
+        return jax.vmap(lambda w: field.apply(unflatten(w, template), coords).reshape(-1))(ws)
+
+    return evaluate_points(decode, None, weights, batch)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from inr.nn.encodings import EncodingConfig
+from inr.nn.encodings import EncodingConfig, HashEncoding
+from inr.schema import VARIANTS
 
 
 @dataclass
@@ -13,7 +14,7 @@ class ModelConfig:
     The defaults are the fastest-to-quality model on a CPU: a multiresolution
     hash encoding with a small ReLU MLP (``configs/image/hash.yaml``)."""
 
-    encoding: EncodingConfig = field(default_factory=lambda: EncodingConfig(name="hash"))
+    encoding: EncodingConfig = field(default_factory=HashEncoding)
     activation: str = "relu"
     """hidden activation: relu | sine | sine_exact | finer | spder | spder_atan | gauss | wire"""
     omega0: float = 30.0
@@ -35,3 +36,20 @@ class ModelConfig:
     """hidden-layer modulation: none | cam"""
     modulation_resolution: int = 32
     """cam: side of each layer's learnable modulation grid"""
+
+
+# version-1 files held one flat encoding dict with every encoding's keys
+_V1_ENCODING_RENAMES = {"sape_resolution": "resolution", "sape_epsilon": "epsilon"}
+
+
+def upgrade_model(d: dict, version: int) -> dict:
+    """A ``model`` dict written by format ``version`` in today's form: the
+    flat version-1 encoding keeps only its own encoding's keys."""
+    if version >= 2 or not isinstance(d, dict) or not isinstance(d.get("encoding"), dict):
+        return d
+    enc = {_V1_ENCODING_RENAMES.get(k, k): v for k, v in d["encoding"].items()}
+    cls = VARIANTS[EncodingConfig].get(enc.get("name", "identity"))
+    if cls is None:  # an unknown name: from_dict names the valid ones
+        return d
+    own = {f for f in cls.__dataclass_fields__}
+    return {**d, "encoding": {k: v for k, v in enc.items() if k in own}}

@@ -8,10 +8,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from inr.errors import InrError
-from inr.fields.evaluate import evaluate_grid
+from inr.fields.evaluate import evaluate_fields_on_grid, evaluate_grid
 from inr.grid import grid
 from inr.modalities.audio_io import load_audio, write_audio
+from inr.metrics import pairwise_l2
 from inr.modalities.base import MODALITIES
+from inr.modalities.image_io import picture_grid, write_image
 from inr.plots import audio_png
 from inr.train.losses import mse_loss
 
@@ -87,7 +89,7 @@ class AudioModality:
         n, c = signal.samples.shape
         return {
             "modality": self.name,
-            "normalisation": {"scale": 1.0 / signal.peak, "offset": 0.0},
+            "normalization": {"scale": 1.0 / signal.peak, "offset": 0.0},
             "signal": {"source": signal.source, "samples": n, "channels": c, "rate": signal.rate,
                        "seconds": n / signal.rate, "peak": signal.peak, "subtype": signal.subtype},
         }
@@ -115,6 +117,42 @@ class AudioModality:
             raise InrError(f"--rate must be a positive number of samples per second (got {rate})")
         samples, rate = self.decode(apply, params, meta, rate)
         write_audio(out, samples * meta["signal"]["peak"], rate, meta["signal"]["subtype"])
+
+    def render_many(self, apply, params_list, meta: dict, out, size=None, columns: int = 0) -> None:
+        """Waveforms of several fields in one picture grid (default 64 x 256 each)."""
+        h, w = tuple(size) if size else (64, 256)
+        tiles = [waveform_tile(self.decode(apply, p, meta)[0], h, w) for p in params_list]
+        write_image(out, picture_grid(tiles, columns))
+
+    def from_array(self, array, source: str, cfg) -> AudioSignal:
+        raise InrError(f"{source}: IDX files hold images; the audio modality cannot read them")
+
+    classifiable = True
+
+    def comparable(self, field, weights, meta: dict) -> np.ndarray:
+        """Waveforms ``(N, samples * C)`` on the clip's sample grid, peak-normalised as fitted."""
+        return evaluate_fields_on_grid(field, weights, (meta["signal"]["samples"],), batch=16)
+
+    def distance(self, a, b) -> np.ndarray:
+        return pairwise_l2(a, b)
+
+    def describe(self, items) -> dict:
+        return {}
+
+
+def waveform_tile(samples: np.ndarray, h: int, w: int) -> np.ndarray:
+    """An (h, w, 1) picture of a waveform in [-1, 1]: each column spans the
+    min..max of its share of the samples (channels averaged), dark on white."""
+    if h < 2 or w < 2:
+        raise InrError(f"--size {w}x{h}: a waveform tile needs at least 2 x 2 pixels")
+    mono = np.clip(np.nan_to_num(np.asarray(samples, np.float64).mean(axis=1)), -1.0, 1.0)
+    cols = np.array_split(mono, w) if len(mono) >= w else [mono[[int(i * len(mono) / w)]] for i in range(w)]
+    row = lambda v: np.clip(((1.0 - v) / 2.0 * (h - 1)).round().astype(int), 0, h - 1)  # noqa: E731
+    tile = np.ones((h, w, 1), np.float32)
+    for x, col in enumerate(cols):
+        top, bottom = row(col.max()), row(col.min())
+        tile[top:bottom + 1, x] = 0.15
+    return tile
 
 
 MODALITIES.register("audio", AudioModality())

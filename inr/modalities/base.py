@@ -42,5 +42,30 @@ class Modality(Protocol):
     def render(self, apply: Callable, params, meta: dict, out, **options) -> None:
         """Write the field to the file ``out`` (its suffix picks the format)."""
 
+    def render_many(self, apply: Callable, params_list: list, meta: dict, out, size=None, columns: int = 0) -> None:
+        """Write several fields as one picture grid (a collection, samples)."""
+
+    def from_array(self, array, source: str, cfg) -> Any:
+        """A signal from an in-memory array (one record of an IDX file); an
+        InrError naming ``source`` where the modality reads no arrays."""
+
+    # What generative evaluation needs: fields decoded into comparable items and a distance between them.
+    classifiable: bool  # items are fixed-size vectors a classifier can read (for labelled collections)
+
+    def comparable(self, field, weights, meta: dict) -> Any:
+        """Flat weight vectors ``(N, P)`` -> items ``(N, ...)`` compared by :meth:`distance`."""
+
+    def distance(self, a, b) -> Any:
+        """Distances ``(len a, len b)`` between two sets of items."""
+
+    def describe(self, items) -> dict:
+        """Facts about decoded items worth reporting beside the metrics (may be empty)."""
+
+
+def normalization(meta: dict):
+    """The ``normalization`` entry of a field or collection description;
+    files of format version 1 spell it ``normalisation``."""
+    return meta["normalization"] if "normalization" in meta else meta["normalisation"]
+
 
 MODALITIES: Registry = Registry("modality")

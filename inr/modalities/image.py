@@ -9,18 +9,18 @@ import jax.numpy as jnp
 import numpy as np
 
 from inr.errors import InrError
-from inr.fields.evaluate import evaluate_grid
+from inr.fields.evaluate import evaluate_fields_on_grid, evaluate_grid
 from inr.grid import grid
-from inr.metrics import psnr, psnr_from_mse, ssim
-from inr.modalities.base import MODALITIES
+from inr.metrics import pairwise_l2, psnr, psnr_from_mse, ssim
+from inr.modalities.base import MODALITIES, normalization
 from inr.modalities.image_io import load_image, picture_grid, resize, write_image
 from inr.registry import Registry
 from inr.train.losses import mse_loss
 
 # target = scale * pixel + offset, pixel in [0, 1]
-NORMALISATIONS: Registry = Registry("image normalisation")
-NORMALISATIONS.register("unit", {"scale": 1.0, "offset": 0.0})
-NORMALISATIONS.register("symmetric", {"scale": 2.0, "offset": -1.0})
+NORMALIZATIONS: Registry = Registry("image normalization")
+NORMALIZATIONS.register("unit", {"scale": 1.0, "offset": 0.0})
+NORMALIZATIONS.register("symmetric", {"scale": 2.0, "offset": -1.0})
 
 SPLITS: Registry = Registry("image split")
 
@@ -75,7 +75,7 @@ class ImageModality:
     field_suffix = ".png"
 
     def load(self, path, cfg: ImageDataConfig) -> ImageSignal:
-        NORMALISATIONS.get(cfg.normalize)
+        NORMALIZATIONS.get(cfg.normalize)
         SPLITS.get(cfg.split)
         pixels, bits = load_image(path)
         return ImageSignal(str(Path(path)), self._resized(pixels, cfg), bits, tuple(pixels.shape[:2]))
@@ -91,7 +91,7 @@ class ImageModality:
         return signal.pixels.shape[-1]
 
     def _normalise(self, cfg):
-        return NORMALISATIONS.get(cfg.normalize)
+        return NORMALIZATIONS.get(cfg.normalize)
 
     def training_data(self, signal: ImageSignal, cfg) -> dict:
         norm = self._normalise(cfg)
@@ -130,14 +130,14 @@ class ImageModality:
         h, w, c = signal.pixels.shape
         return {
             "modality": self.name,
-            "normalisation": self._normalise(cfg),
+            "normalization": self._normalise(cfg),
             "signal": {"source": signal.source, "shape": [h, w], "channels": c,
                        "bit_depth": signal.bit_depth, "original_shape": list(signal.original_shape)},
         }
 
     def decode(self, apply, params, meta: dict, shape) -> np.ndarray:
         """The field as an image of ``shape`` (H, W), values in [0, 1] (unclipped)."""
-        norm = meta["normalisation"]
+        norm = normalization(meta)
         out = evaluate_grid(apply, params, tuple(shape))
         return (out - norm["offset"]) / norm["scale"]
 
@@ -161,6 +161,20 @@ class ImageModality:
         shape = tuple(size) if size else tuple(meta["signal"]["shape"])
         tiles = [np.clip(self.decode(apply, p, meta, shape), 0.0, 1.0) for p in params_list]
         write_image(out, picture_grid(tiles, columns))
+
+    classifiable = True
+
+    def comparable(self, field, weights, meta: dict) -> np.ndarray:
+        """Pixel vectors ``(N, H*W*C)`` in [0, 1] on the signal's grid."""
+        norm = normalization(meta)
+        out = evaluate_fields_on_grid(field, weights, meta["signal"]["shape"])
+        return np.clip((out - norm["offset"]) / norm["scale"], 0.0, 1.0)
+
+    def distance(self, a, b) -> np.ndarray:
+        return pairwise_l2(a, b)
+
+    def describe(self, items) -> dict:
+        return {}
 
 
 MODALITIES.register("image", ImageModality())

@@ -14,39 +14,90 @@ import jax
 import jax.numpy as jnp
 
 from inr.registry import Registry
+from inr.schema import from_dict, register_variant
 
 
 @dataclass
 class EncodingConfig:
-    """Input encoding. ``name``: identity | nerf | gauss_rff."""
+    """Input encoding, typed by ``name`` (see :mod:`inr.schema`): each
+    encoding's dataclass below holds only its own keys."""
 
     name: str = "identity"
+
+
+@register_variant(EncodingConfig, "identity")
+@dataclass
+class IdentityEncoding(EncodingConfig):
+    name: str = "identity"
+
+
+@register_variant(EncodingConfig, "nerf")
+@dataclass
+class NerfEncoding(EncodingConfig):
+    name: str = "nerf"
     n_freqs: int = 6
-    """nerf: number of octaves L (frequencies 2^k pi, k < L)."""
+    """number of octaves L (frequencies 2^k pi, k < L)."""
     include_input: bool = True
-    """nerf: prepend the raw coordinates."""
+    """prepend the raw coordinates."""
+
+
+@register_variant(EncodingConfig, "gauss_rff")
+@dataclass
+class GaussRffEncoding(EncodingConfig):
+    name: str = "gauss_rff"
     n_features: int = 256
-    """gauss_rff: number of random frequencies m."""
+    """number of random frequencies m."""
     sigma: float = 10.0
-    """gauss_rff: std of the frequencies, in cycles per unit of the [0, 1] domain."""
+    """std of the frequencies, in cycles per unit of the [0, 1] domain."""
     seed: int = 0
-    """seed of the fixed random matrices (shared by all fields using this spec)."""
+    """seed of the fixed random matrix (shared by all fields using this spec)."""
+
+
+@register_variant(EncodingConfig, "rbf")
+@dataclass
+class RbfEncoding(EncodingConfig):
+    name: str = "rbf"
     n_centers: int = 500
-    """rbf: Gaussian centres per axis, evenly spaced on [0, 1] (sigma is their width)."""
+    """Gaussian centres per axis, evenly spaced on [0, 1]."""
+    sigma: float = 0.07
+    """width of each Gaussian on the [0, 1] domain."""
+
+
+@register_variant(EncodingConfig, "hash")
+@dataclass
+class HashEncoding(EncodingConfig):
+    name: str = "hash"
     levels: int = 16
-    """hash: number of resolution levels L."""
+    """number of resolution levels L."""
     features_per_level: int = 2
-    """hash: features F stored per grid vertex."""
+    """features F stored per grid vertex."""
     log2_table_size: int = 19
-    """hash: each level holds at most T = 2^this vertices (hashed beyond that)."""
+    """each level holds at most T = 2^this vertices (hashed beyond that)."""
     base_resolution: int = 16
-    """hash: coarsest resolution N_min."""
+    """coarsest resolution N_min."""
     max_resolution: int = 512
-    """hash: finest resolution; levels grow geometrically, N_l = floor(N_min b^l)."""
-    sape_resolution: int = 128
-    """sape: cells per axis of the mask grid (128 for images, 64 for 3-D)."""
-    sape_epsilon: float = 1e-3
-    """sape: cells whose blurred mean squared error falls below this freeze."""
+    """finest resolution; levels grow geometrically, N_l = floor(N_min b^l)."""
+
+
+@register_variant(EncodingConfig, "sape")
+@dataclass
+class SapeEncoding(EncodingConfig):
+    name: str = "sape"
+    n_features: int = 256
+    """number of random frequencies, sorted by magnitude, unmasked progressively."""
+    sigma: float = 10.0
+    """std of the frequencies, in cycles per unit of the [0, 1] domain."""
+    seed: int = 0
+    """seed of the fixed random frequencies."""
+    resolution: int = 128
+    """cells per axis of the mask grid (128 for images, 64 for 3-D)."""
+    epsilon: float = 1e-3
+    """cells whose blurred mean squared error falls below this freeze."""
+
+
+def encoding_config(name: str, **keys) -> EncodingConfig:
+    """The typed config of encoding ``name`` with ``keys`` over its defaults."""
+    return from_dict(EncodingConfig, {"name": name, **keys}, "encoding")
 
 
 @dataclass(frozen=True)
@@ -126,6 +177,8 @@ def rbf(cfg: EncodingConfig, in_dim: int) -> Encoding:
 
 
 def build_encoding(cfg: EncodingConfig, in_dim: int) -> Encoding:
+    if type(cfg) is EncodingConfig:  # a bare name: that encoding's defaults
+        cfg = encoding_config(cfg.name)
     return ENCODINGS.get(cfg.name)(cfg, in_dim)
 
 

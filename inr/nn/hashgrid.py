@@ -15,19 +15,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inr.nn.encodings import ENCODINGS, Encoding, EncodingConfig
+from inr.nn.encodings import ENCODINGS, Encoding, HashEncoding
 
 PRIMES = (1, 2654435761, 805459861, 3674653429)
 
 
-def level_resolutions(cfg: EncodingConfig) -> list[int]:
+def level_resolutions(cfg: HashEncoding) -> list[int]:
     if cfg.levels == 1:
         return [cfg.base_resolution]
     growth = math.exp((math.log(cfg.max_resolution) - math.log(cfg.base_resolution)) / (cfg.levels - 1))
     return [int(math.floor(cfg.base_resolution * growth**lvl)) for lvl in range(cfg.levels)]
 
 
-def table_sizes(cfg: EncodingConfig, in_dim: int) -> list[int]:
+def table_sizes(cfg: HashEncoding, in_dim: int) -> list[int]:
     cap = 2**cfg.log2_table_size
     return [min(cap, (n + 1) ** in_dim) for n in level_resolutions(cfg)]
 
@@ -44,7 +44,7 @@ def vertex_index(corner, res: int, size: int, in_dim: int):
 
 
 @ENCODINGS.register("hash")
-def hash_grid(cfg: EncodingConfig, in_dim: int) -> Encoding:
+def hash_grid(cfg: HashEncoding, in_dim: int) -> Encoding:
     resolutions = level_resolutions(cfg)
     sizes = table_sizes(cfg, in_dim)
     corners = np.array(list(itertools.product((0, 1), repeat=in_dim)), np.int32)  # (2^d, d)

@@ -18,11 +18,11 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from inr.nn.encodings import ENCODINGS, Encoding, EncodingConfig
+from inr.nn.encodings import ENCODINGS, Encoding, SapeEncoding
 from inr.nn.interp import cell_corners, grid_sample
 
 
-def sorted_frequencies(cfg: EncodingConfig, in_dim: int):
+def sorted_frequencies(cfg: SapeEncoding, in_dim: int):
     """``b_k = u_k |N(0, sigma^2)|`` sorted by magnitude, shape (n, d)."""
     k_dir, k_mag = jax.random.split(jax.random.PRNGKey(cfg.seed))
     u = jax.random.normal(k_dir, (cfg.n_features, in_dim), jnp.float32)
@@ -40,8 +40,8 @@ def box_blur(grid, k: int):
     return jax.lax.reduce_window(padded, 0.0, jax.lax.add, window, (1,) * (d + 1), "VALID") / float(k**d)
 
 
-def blur_size(cfg: EncodingConfig, in_dim: int) -> int:
-    return 3 if cfg.sape_resolution**in_dim <= 100 else 5
+def blur_size(cfg: SapeEncoding, in_dim: int) -> int:
+    return 3 if cfg.resolution**in_dim <= 100 else 5
 
 
 def block_masks(levels, n_blocks: int, k: int):
@@ -68,9 +68,9 @@ def splat_mean(values, coords, res: int, d: int):
 
 
 @ENCODINGS.register("sape")
-def sape(cfg: EncodingConfig, in_dim: int) -> Encoding:
+def sape(cfg: SapeEncoding, in_dim: int) -> Encoding:
     n_blocks = cfg.n_features
-    res = cfg.sape_resolution
+    res = cfg.resolution
     k = blur_size(cfg, in_dim)
 
     def init(key):
@@ -87,7 +87,7 @@ def sape(cfg: EncodingConfig, in_dim: int) -> Encoding:
         """One progression step from per-sample errors at ``coords``."""
         state = params["state"]
         cell_err = box_blur(splat_mean(errors, coords, res, in_dim)[..., None], k)[..., 0]
-        frozen = jnp.maximum(state["frozen"], (cell_err < cfg.sape_epsilon).astype(jnp.float32))
+        frozen = jnp.maximum(state["frozen"], (cell_err < cfg.epsilon).astype(jnp.float32))
         level = jnp.where(frozen > 0, state["level"], jnp.minimum(state["level"] + 1.0, float(n_blocks)))
         return {**params, "state": {"level": level, "frozen": frozen}}
 

@@ -1,23 +1,23 @@
 """Training checkpoints as one safetensors file (no pickle).
 
-Arrays: the params under their canonical names and the optimizer state's
-leaves by index; the step counter and history ride in the file's string
-metadata, so one atomic rename moves the whole checkpoint into place.
+Arrays: the params under their canonical names (``params.mlp.0.W``), the
+optimizer state's leaves by index (``opt.0``, ...) and the loop's named extras
+(``extra.ema.mlp.0.W``, ``extra.best_score``); the step counter and history
+ride in the file's metadata, so one atomic rename moves the whole checkpoint
+into place. Version 1 files (no extras, no format entry) load unchanged.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jax
-import numpy as np
-from safetensors import SafetensorError
-from safetensors.numpy import load_file, save_file
 
-from inr.atomic import atomic_path
 from inr.errors import InrError
-from inr.fields.layout import param_entries
+from inr.io import open_tree, save_tree
+
+FORMAT = "inr.checkpoint"
+FORMAT_VERSION = 2
 
 
 @dataclass
@@ -33,41 +33,40 @@ class FitState:
 
 
 def save_checkpoint(path, state: FitState) -> None:
-    arrays = {f"params.{name}": np.asarray(a) for name, a in param_entries(state.params)}
-    for i, leaf in enumerate(jax.tree_util.tree_leaves(state.opt_state)):
-        arrays[f"opt.{i}"] = np.asarray(leaf)
-    meta = {
-        "step": str(state.step),
-        "seconds": repr(state.seconds),
-        "history": json.dumps(state.history),
-    }
-    with atomic_path(path) as tmp:
-        save_file(arrays, str(tmp), metadata=meta)
+    save_tree(path, {
+        "params": state.params,
+        # by index: optax state names differ between versions, the leaf order of one optimizer does not
+        "opt": jax.tree_util.tree_leaves(state.opt_state),
+        "extra": state.extra,
+    }, {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "step": state.step,
+        "seconds": state.seconds,
+        "history": state.history,
+    })
 
 
-def load_checkpoint(path, params_template, opt_template) -> FitState:
-    """Read a checkpoint into the structures of the given templates."""
+def load_checkpoint(path, params_template, opt_template, extra_template: dict | None = None) -> FitState:
+    """Read a checkpoint into the structures of the given templates
+    (``extra_template``: the extras to expect, like :attr:`FitState.extra`)."""
     path = Path(path)
-    try:
-        arrays = load_file(str(path))
-        with open(path, "rb") as fh:
-            header_len = int.from_bytes(fh.read(8), "little")
-            meta = json.loads(fh.read(header_len))["__metadata__"]
-        params_flat = [arrays[f"params.{n}"] for n, _ in param_entries(params_template)]
+    if not path.exists():
+        raise InrError(f"{path}: no checkpoint to resume from")
+    with open_tree(path, "checkpoint") as f:
+        meta = f.metadata()
+        if meta.get("format_version", 1) > FORMAT_VERSION:
+            raise InrError(f"{path}: checkpoint format version {meta['format_version']} is newer than this inr reads")
         opt_leaves, opt_def = jax.tree_util.tree_flatten(opt_template)
-        opt_flat = [arrays[f"opt.{i}"] for i in range(len(opt_leaves))]
-        for got, want in zip(params_flat + opt_flat, jax.tree_util.tree_leaves(params_template) + opt_leaves):
-            if tuple(got.shape) != tuple(np.shape(want)):
-                raise ValueError("shape mismatch")
-        params = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(params_template), params_flat)
+        try:
+            step, seconds, history = int(meta["step"]), float(meta["seconds"]), list(meta["history"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise InrError(f"{path}: corrupt checkpoint (metadata {err})") from None
         return FitState(
-            params=params,
-            opt_state=jax.tree_util.tree_unflatten(opt_def, opt_flat),
-            step=int(meta["step"]),
-            seconds=float(meta["seconds"]),
-            history=json.loads(meta["history"]),
+            params=f.tree("params", params_template),
+            opt_state=jax.tree_util.tree_unflatten(opt_def, f.tree("opt", opt_leaves)),
+            step=step,
+            seconds=seconds,
+            history=history,
+            extra=f.tree("extra", dict(extra_template or {})),
         )
-    except FileNotFoundError:
-        raise InrError(f"{path}: no checkpoint to resume from") from None
-    except (SafetensorError, KeyError, ValueError, OSError) as err:
-        raise InrError(f"{path}: corrupt or incompatible checkpoint ({err})") from None

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 @dataclass
 class TrainConfig:
-    """Optimisation of one field (or of a stack of fields in lock-step)."""
+    """The one training loop's settings, the ``train:`` section of every verb
+    (one field, a stack of fields, meta-init's outer loop, weight-space models,
+    denoisers); each verb starts from its own defaults."""
 
     steps: int = 300
     optimizer: str = "adam"
@@ -20,6 +22,8 @@ class TrainConfig:
     """Adam epsilon (Instant-NGP uses 1e-15)"""
     schedule: str = "cosine"
     """constant | cosine | exponential | step"""
+    warmup: int = 0
+    """steps of linear lr warm-up from 0 before the schedule (at most half of the steps)"""
     decay_rate: float = 0.1
     """exponential/cosine: final lr factor; step: factor applied at each boundary"""
     boundaries: list[float] = field(default_factory=lambda: [0.5, 0.75])
@@ -30,9 +34,12 @@ class TrainConfig:
     batch_size: int = 0
     """random samples per step; 0 (or at least the signal's size) = the full signal every step"""
     steps_per_call: int = 50
-    """steps fused into one jitted call (lax.scan); also the logging interval"""
+    """steps fused into one jitted call (lax.scan); also the logging and evaluation interval"""
     checkpoint_every: int = 100
     max_seconds: float = 0.0
     """stop after this much training wall time (compile included), at a chunk end; 0 = no limit"""
     grad_clip: float = 0.0
     """clip gradients to this global norm; 0 = off"""
+    ema: float = 0.0
+    """decay of an exponential moving average of the weights kept beside them (what a denoiser
+    samples with); 0 = none"""

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from tqdm.auto import tqdm
 
 from inr.errors import DivergedError
-from inr.train.checkpoint import FitState, save_checkpoint
+from inr.train.checkpoint import FitState, load_checkpoint, save_checkpoint
 from inr.train.config import TrainConfig
+from inr.train.optim import make_optimizer
 
 
 def _all_finite(tree):
@@ -41,21 +44,28 @@ def _stacked(loss_fn, optimizer, hooks):
     )
 
 
-def make_chunk_fn(loss_fn: Callable, optimizer: optax.GradientTransformation, hooks=(), stacked: bool = False):
-    """``chunk(params, opt_state, data, key, start, n) -> (params, opt_state, losses, finite)``.
+def _ema_update(decay: float):
+    return lambda ema, p: jax.tree_util.tree_map(lambda e, x: decay * e + (1 - decay) * x, ema, p)
+
+
+def make_chunk_fn(loss_fn: Callable, optimizer: optax.GradientTransformation, hooks=(), stacked: bool = False,
+                  ema: float = 0.0):
+    """``chunk(params, opt_state, extra, data, key, start, n) -> (params, opt_state, extra, losses, finite)``.
 
     ``hooks`` are ``(every, fn(params, data) -> params)`` pairs applied inside
     the scan after every ``every``-th step, so they cost no host round trip.
+    With ``ema`` > 0, ``extra["ema"]`` follows the weights after every step.
     With ``stacked``, params, opt_state, data and key carry a leading field
     axis and ``finite`` is per field; the single-field functions are reused
     through ``vmap``."""
     update, fold, all_finite = optimizer.update, jax.random.fold_in, _all_finite
     if stacked:
         loss_fn, update, fold, hooks, all_finite = _stacked(loss_fn, optimizer, hooks)
+    follow = _ema_update(ema) if ema > 0 else None
 
-    def chunk(params, opt_state, data, key, start, n):
+    def chunk(params, opt_state, extra, data, key, start, n):
         def body(carry, i):
-            p, s = carry
+            p, s, x = carry
             loss, grads = jax.value_and_grad(loss_fn)(p, data, fold(key, start + i))
             # jax.grad of a real loss gives the conjugate of a complex parameter's descent direction
             grads = jax.tree_util.tree_map(lambda g: jnp.conj(g) if jnp.iscomplexobj(g) else g, grads)
@@ -63,18 +73,55 @@ def make_chunk_fn(loss_fn: Callable, optimizer: optax.GradientTransformation, ho
             p = optax.apply_updates(p, updates)
             for every, hook in hooks:
                 p = jax.lax.cond((start + i + 1) % every == 0, hook, lambda q, _: q, p, data)
-            return (p, s), loss
+            if follow is not None:
+                x = {**x, "ema": follow(x["ema"], p)}
+            return (p, s, x), loss
 
-        (params, opt_state), losses = jax.lax.scan(body, (params, opt_state), jnp.arange(n))
+        (params, opt_state, extra), losses = jax.lax.scan(body, (params, opt_state, extra), jnp.arange(n))
         # a field whose loss went NaN has NaN weights after the update
         finite = all_finite(params) if stacked else jnp.all(jnp.isfinite(losses)) & all_finite(params)
-        return params, opt_state, losses, finite
+        return params, opt_state, extra, losses, finite
 
     return jax.jit(chunk, static_argnames="n")
 
 
+@dataclass(frozen=True)
+class Select:
+    """Keep the weights that score best on ``metric`` (a key ``evaluate``
+    returns) in ``extra["best"]``, with the score and its step: best-validation
+    weights. ``mode`` is max or min."""
+
+    metric: str
+    mode: str = "max"
+
+    def better(self, new: float, old: float) -> bool:
+        return bool(new > old) if self.mode == "max" else bool(new < old)
+
+    @property
+    def worst(self) -> float:
+        return -np.inf if self.mode == "max" else np.inf
+
+
+def start_state(params, optimizer: optax.GradientTransformation, cfg: TrainConfig, *, select: Select | None = None,
+                stacked: bool = False) -> FitState:
+    """The state a run starts from (and the template its checkpoint loads into):
+    the optimizer's state, the EMA of ``cfg.ema`` and the best-weights slot of ``select``."""
+    extra = {}
+    if cfg.ema > 0:
+        extra["ema"] = params
+    if select is not None:
+        extra.update(best=params, best_score=jnp.asarray(select.worst, jnp.float32), best_step=jnp.asarray(0))
+    return FitState(params, init_opt_state(optimizer, params, stacked), extra=extra)
+
+
 def init_opt_state(optimizer: optax.GradientTransformation, params, stacked: bool = False):
     return jax.vmap(optimizer.init)(params) if stacked else optimizer.init(params)
+
+
+def restore(path, template: FitState) -> FitState:
+    """The checkpoint at ``path`` loaded into the structure of ``template``
+    (a :func:`start_state`), extras included."""
+    return load_checkpoint(path, template.params, template.opt_state, template.extra)
 
 
 def _chunk_end(step: int, cfg: TrainConfig) -> int:
@@ -87,10 +134,11 @@ def fit(
     state: FitState,
     data: dict,
     cfg: TrainConfig,
-    optimizer: optax.GradientTransformation,
+    optimizer: optax.GradientTransformation | None = None,
     *,
     key,
     evaluate: Callable[[dict], dict] | None = None,
+    select: Select | None = None,
     checkpoint: Path | None = None,
     quiet: bool = False,
     desc: str = "fit",
@@ -101,7 +149,15 @@ def fit(
 ) -> FitState:
     """Run ``cfg.steps`` optimisation steps from ``state`` and return the final state.
 
-    ``evaluate(params) -> {name: float}`` is logged after every chunk.
+    The one training loop of the project: single fits, fit-many chunks,
+    meta-init's outer loop, weight-space models, denoisers and the evaluation
+    classifier all run here. ``loss_fn(params, data, key) -> scalar`` is the
+    only thing a caller must bring; ``optimizer`` defaults to ``cfg``'s
+    (:func:`inr.train.optim.make_optimizer`); ``state`` comes from
+    :func:`start_state` (or a checkpoint loaded into it).
+    ``evaluate(params) -> {name: float}`` is logged after every chunk, and with
+    ``select`` the best-scoring weights are kept in ``state.extra["best"]``.
+    ``cfg.ema`` keeps a moving average of the weights in ``state.extra["ema"]``.
     ``hooks`` are ``(every, fn(params, data) -> params)`` pairs run inside the
     jitted steps after every ``every``-th step (SAPE's progression).
     ``stop_at`` ends this call early at that step (a chunk boundary), as an
@@ -113,7 +169,8 @@ def fit(
     checkpoint on disk. ``chunk`` is a prebuilt :func:`make_chunk_fn` of the
     same arguments, to compile once for many calls.
     """
-    chunk = chunk or make_chunk_fn(loss_fn, optimizer, tuple(hooks), stacked)
+    optimizer = optimizer or make_optimizer(cfg)
+    chunk = chunk or make_chunk_fn(loss_fn, optimizer, tuple(hooks), stacked, cfg.ema)
     if checkpoint is not None and state.step == 0:
         save_checkpoint(checkpoint, state)
     last_saved = state.step
@@ -124,8 +181,8 @@ def fit(
                 break
             end = _chunk_end(state.step, cfg)
             t0 = time.perf_counter()
-            params, opt_state, losses, finite = chunk(
-                state.params, state.opt_state, data, key, state.step, n=end - state.step
+            params, opt_state, extra, losses, finite = chunk(
+                state.params, state.opt_state, state.extra, data, key, state.step, n=end - state.step
             )
             losses = jax.device_get(losses)
             dt = time.perf_counter() - t0
@@ -136,10 +193,14 @@ def fit(
                     f"training diverged{which}: non-finite loss or weights between steps {state.step} and {end}"
                     f"{where}; try a lower train.lr"
                 )
-            record = {"step": end, "seconds": state.seconds + dt, "loss": float(losses[-1])}
+            record = {"step": end, "seconds": state.seconds + dt, "loss": float(losses[-1]),
+                      "loss_mean": float(np.mean(losses))}
             if evaluate is not None:
                 record.update(evaluate(params))
-            state = FitState(params, opt_state, end, state.seconds + dt, state.history + [record])
+            if select is not None and select.better(record[select.metric], float(extra["best_score"])):
+                extra = {**extra, "best": params, "best_score": jnp.asarray(record[select.metric], jnp.float32),
+                         "best_step": jnp.asarray(end)}
+            state = FitState(params, opt_state, end, state.seconds + dt, state.history + [record], extra)
             bar.update(end - bar.n)
             bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k not in ("step", "seconds")})
             out_of_time = 0 < cfg.max_seconds <= state.seconds

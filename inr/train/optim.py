@@ -40,7 +40,17 @@ OPTIMIZERS.register("sgd", lambda lr, cfg: optax.sgd(lr, momentum=0.9))
 
 
 def make_schedule(cfg: TrainConfig):
-    return SCHEDULES.get(cfg.schedule)(cfg)
+    """The named schedule, after ``cfg.warmup`` steps of linear warm-up from 0
+    (capped at half of the steps, so a smoke-sized run still decays)."""
+    warmup = min(cfg.warmup, cfg.steps // 2)
+    if cfg.warmup < 0:
+        raise InrError(f"train.warmup must be >= 0 (got {cfg.warmup})")
+    if warmup == 0:
+        return SCHEDULES.get(cfg.schedule)(cfg)
+    if cfg.schedule == "cosine":  # optax's own warm-up + cosine: the decay spans the whole run
+        return optax.warmup_cosine_decay_schedule(0.0, cfg.lr, warmup, max(cfg.steps, 1), end_value=cfg.lr * cfg.decay_rate)
+    after = SCHEDULES.get(cfg.schedule)(cfg)
+    return optax.join_schedules([optax.linear_schedule(0.0, cfg.lr, warmup), lambda s: after(s + warmup)], [warmup])
 
 
 def _scaled(schedule, factor: float):

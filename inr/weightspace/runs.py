@@ -9,22 +9,20 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-from safetensors import SafetensorError
-from safetensors.numpy import load_file, save_file
 
-from inr.atomic import atomic_path, write_json, write_text
+from inr.atomic import write_json, write_text
 from inr.collections.format import load_collection
 from inr.errors import InrError
-from inr.fields.io import read_format_json
-from inr.fields.layout import param_entries
+from inr.io import load_tree, read_format_json, save_tree
 from inr.plots import confusion_png, curve_png
-from inr.runs import prepare_run_dir
+from inr.config import read_yaml
+from inr.runs import CHECKPOINT, prepare_run_dir
 from inr.schema import from_dict, to_dict
 from inr.weightspace.data import from_collection, standardise
 from inr.weightspace.models import WEIGHT_MODELS
 from inr.weightspace.probes import make_probe
 from inr.weightspace.space import WeightSpace
-from inr.weightspace.train import WeightTrainConfig, predict, train_classifier
+from inr.weightspace.train import WeightTrainConfig, check_config, predict, train_classifier
 
 FORMAT = "inr.weightmodel"
 FORMAT_VERSION = 1
@@ -37,16 +35,32 @@ def _confusion(true, pred, n: int) -> list[list[int]]:
     return m.tolist()
 
 
-def train_run(cfg: WeightTrainConfig, collection, out, *, overwrite: bool = False, quiet: bool = False) -> dict:
+def saved_config(run_dir) -> tuple[WeightTrainConfig, str]:
+    """The config and collection an interrupted run was started with (for --resume)."""
+    path = Path(run_dir) / CONFIG
+    raw = read_yaml(path)
+    collection = raw.pop("collection", "")
+    return from_dict(WeightTrainConfig, raw, str(path)), collection
+
+
+def train_run(cfg: WeightTrainConfig, collection, out, *, overwrite: bool = False, resume: bool = False,
+              quiet: bool = False) -> dict:
+    """Train into ``out``; with ``resume``, continue its checkpoint with its saved config."""
     import yaml
 
     out = Path(out)
+    if resume:
+        prepare_run_dir(out, overwrite=False, resume=True)
+        cfg, saved_collection = saved_config(out)
+        if Path(saved_collection).resolve() != Path(collection).resolve():
+            raise InrError(f"{out}: was trained on {saved_collection}, not {collection}")
+    check_config(cfg)
     data = from_collection(load_collection(collection))
-    prepare_run_dir(out, overwrite=overwrite, resume=False)
-    write_text(out / CONFIG, yaml.safe_dump({"collection": str(collection), **to_dict(cfg)}, sort_keys=False))
-    r = train_classifier(cfg, data, quiet=quiet)
-    with atomic_path(out / "model.safetensors") as tmp:
-        save_file({n: np.asarray(a) for n, a in param_entries(r["params"])}, str(tmp))
+    if not resume:
+        prepare_run_dir(out, overwrite=overwrite, resume=False)
+        write_text(out / CONFIG, yaml.safe_dump({"collection": str(collection), **to_dict(cfg)}, sort_keys=False))
+    r = train_classifier(cfg, data, quiet=quiet, checkpoint=out / CHECKPOINT, resume=resume)
+    save_tree(out / "model.safetensors", {"": r["params"]})  # unprefixed names, as version 1 files have them
     write_json(out / "model.json", {
         "format": FORMAT, "format_version": FORMAT_VERSION, "collection": str(collection),
         "widths": list(data.space.widths), "n_classes": r["n_classes"], "config": to_dict(cfg),
@@ -85,17 +99,8 @@ def load_weight_model(run_dir, field=None):
         probe = make_probe(field, space, meta["standardisation"])
     model = WEIGHT_MODELS.get(cfg.model.name)(cfg.model, space, int(meta["n_classes"]), probe)
     template = jax.eval_shape(model.init, jax.random.PRNGKey(0))
-    path = run_dir / "model.safetensors"
-    try:
-        arrays = load_file(str(path))
-        leaves = [jnp.asarray(arrays[n]) for n, _ in param_entries(template)]
-        if any(a.shape != t.shape for a, t in zip(leaves, jax.tree_util.tree_leaves(template))):
-            raise ValueError("shape mismatch")
-    except FileNotFoundError:
-        raise InrError(f"{path}: not found") from None
-    except (SafetensorError, OSError, KeyError, ValueError) as err:
-        raise InrError(f"{path}: corrupt or does not match model.json ({err})") from None
-    return model, jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(template), leaves), meta
+    params = load_tree(run_dir / "model.safetensors", "", template, "weight file (for model.json)")
+    return model, jax.tree_util.tree_map(jnp.asarray, params), meta
 
 
 def eval_run(run_dir, collection, predictions=None) -> dict:

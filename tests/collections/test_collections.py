@@ -98,7 +98,7 @@ def test_manifest_layout_and_records(collection):
     assert len(coll) == 10 and coll.weights.shape == (10, 1185)
     assert [e["name"] for e in meta["layout"]] == ["mlp.0.W", "mlp.0.b", "mlp.1.W", "mlp.1.b", "mlp.2.W", "mlp.2.b"]
     assert meta["layout"][1] == {"name": "mlp.0.b", "shape": [32], "offset": 64}
-    assert meta["normalisation"] == {"scale": 2.0, "offset": -1.0}
+    assert meta["normalization"] == {"scale": 2.0, "offset": -1.0}
     assert meta["model"]["omega0"] == 30.0 and meta["signal"]["shape"] == [28, 28]
     assert [f["index"] for f in coll.fields] == list(range(10))
     assert coll.labels.tolist() == read_idx(DIGITS.replace("images-idx3", "labels-idx1"))[:10].tolist()
@@ -107,7 +107,7 @@ def test_manifest_layout_and_records(collection):
 def test_decoded_fields_match_the_reported_metrics(collection):
     coll = load_collection(collection)
     raw = read_idx(DIGITS)
-    norm = coll.meta["normalisation"]
+    norm = coll.meta["normalization"]
     for i in (0, 3, 9):
         out = evaluate_grid(coll.field.apply, coll.params(i), (28, 28))
         recon = (out - norm["offset"]) / norm["scale"]

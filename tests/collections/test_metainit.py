@@ -22,8 +22,8 @@ from inr.runs import data_config_for
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DIGITS = os.path.join(ROOT, "assets", "mnist-100-images-idx3-ubyte.gz")
 CONFIG = os.path.join(ROOT, "configs", "collections", "mnist_meta.yaml")
-SMALL = ["train.steps=3", "train.steps_per_call=3", "collection.meta.steps=60", "collection.meta.batch_size=8",
-         "collection.meta.steps_per_call=20", "collection.meta.checkpoint_every=20", "collection.meta.lr=3e-3"]
+SMALL = ["train.steps=3", "train.steps_per_call=3", "collection.meta.train.steps=60", "collection.meta.batch_size=8",
+         "collection.meta.train.steps_per_call=20", "collection.meta.train.checkpoint_every=20", "collection.meta.train.lr=3e-3"]
 
 
 def config(*sets, limit=64) -> CollectionRunConfig:
@@ -62,13 +62,13 @@ def test_fit_many_from_its_config_runs_the_inner_loop_it_learned_through(learned
 
 
 def test_lr_stays_unless_learned(tmp_path):
-    summary = meta_init(config("collection.meta.learn_lr=false", "collection.meta.steps=20", limit=16),
+    summary = meta_init(config("collection.meta.learn_lr=false", "collection.meta.train.steps=20", limit=16),
                         tmp_path / "m", quiet=True)
     assert summary["lr"] == pytest.approx(3e-4, rel=1e-6)
 
 
 def test_interrupted_meta_init_resumes_to_the_uninterrupted_init(tmp_path, monkeypatch):
-    cfg = config("collection.meta.steps=40", limit=16)
+    cfg = config("collection.meta.train.steps=40", limit=16)
     meta_init(cfg, tmp_path / "full", quiet=True)
     real = metainit.fit
 

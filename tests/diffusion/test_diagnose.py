@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from inr.diffusion.diagnose import denoising_errors, gaussian_denoiser, neighbour_predictability
-from inr.diffusion.metrics import pairwise_l2
+from inr.metrics import pairwise_l2
 from inr.diffusion.schedule import linear_schedule
 
 

@@ -9,12 +9,14 @@ from safetensors.numpy import load_file, save_file
 
 from inr.cli.main import main
 from inr.collections.format import load_collection
-from inr.diffusion.metrics import coverage, memorization, mmd, one_nna, pairwise_l2, set_metrics
+from inr.diffusion.metrics import coverage, memorization, mmd, one_nna, set_metrics
+from inr.metrics import pairwise_l2
 from inr.diffusion.sample import ddim_timesteps, sample
 from inr.diffusion.schedule import PREDICTIONS, ddim_step, linear_schedule, posterior, q_sample, x0_predictor
 from inr.diffusion.denoiser import DENOISERS, DenoiserConfig
 from inr.diffusion.tokens import Tokenizer
 from inr.diffusion.standardise import Standardiser
+from inr.diffusion.train import DiffusionConfig
 from inr.errors import InrError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -235,8 +237,8 @@ def test_train_sample_eval_cli(tmp_path):
                  "--set", "train.steps=10", "--set", "train.steps_per_call=10", "--set", "collection.chunk_size=20",
                  "--limit", "40", "--out", str(coll), "--quiet"]) == 0
     run = tmp_path / "run"
-    sets = ["steps=20", "steps_per_call=10", "model.width=32", "model.depth=1", "model.heads=2", "timesteps=50",
-            "warmup=5", "seed=3"]
+    sets = ["train.steps=20", "train.steps_per_call=10", "model.width=32", "model.depth=1", "model.heads=2", "timesteps=50",
+            "train.warmup=5", "seed=3"]
     args = ["diffusion", "train", str(coll), "--config", os.path.join(ROOT, "configs", "diffusion", "mnist.yaml"),
             "--out", str(run), "--quiet"]
     assert main(args + [a for s in sets for a in ("--set", s)]) == 0
@@ -258,8 +260,8 @@ def test_train_sample_eval_cli(tmp_path):
     assert after["split"] == before["split"] and after["config"] == before["config"] and after["steps"] == 20
     # the equivariant denoiser trains and samples through the same commands
     dws_run = ["diffusion", "train", str(coll), "--out", str(tmp_path / "dws"), "--quiet"]
-    dws_sets = ["steps=4", "steps_per_call=2", "model.name=dws", "model.width=4", "model.depth=2", "model.heads=2",
-                "timesteps=20", "warmup=1", "standardize_by=tensor"]
+    dws_sets = ["train.steps=4", "train.steps_per_call=2", "model.name=dws", "model.width=4", "model.depth=2", "model.heads=2",
+                "timesteps=20", "train.warmup=1", "standardize_by=tensor"]
     assert main(dws_run + [a for s in dws_sets for a in ("--set", s)]) == 0
     assert main(["diffusion", "sample", str(tmp_path / "dws"), "--n", "2", "--steps", "3",
                  "--out", str(tmp_path / "s_dws")]) == 0
@@ -293,8 +295,8 @@ def test_shapes_train_sample_eval_cli(tmp_path):
     assert main(["fit-many", str(data), "--config", os.path.join(ROOT, "configs", "collections", "shapes_occupancy.yaml"),
                  "--out", str(coll), "--quiet"] + [a for s in fit_sets for a in ("--set", s)]) == 0
     run = tmp_path / "run"
-    sets = ["steps=4", "steps_per_call=2", "model.width=16", "model.depth=1", "model.heads=2", "timesteps=20",
-            "warmup=1", "split=[0.5, 0.25, 0.25]"]
+    sets = ["train.steps=4", "train.steps_per_call=2", "model.width=16", "model.depth=1", "model.heads=2", "timesteps=20",
+            "train.warmup=1", "split=[0.5, 0.25, 0.25]"]
     assert main(["diffusion", "train", str(coll), "--config", os.path.join(ROOT, "configs", "diffusion", "shapes.yaml"),
                  "--out", str(run), "--quiet"] + [a for s in sets for a in ("--set", s)]) == 0
     assert main(["diffusion", "sample", str(run), "--n", "2", "--steps", "2", "--out", str(tmp_path / "s")]) == 0
@@ -305,3 +307,32 @@ def test_shapes_train_sample_eval_cli(tmp_path):
     metrics = json.loads((tmp_path / "m.json").read_text())
     assert metrics["samples"] == 2 and metrics["references"] == 1 and 0 <= metrics["empty_fraction"] <= 1
     assert metrics["mmd"] >= 0 and "memorization" in metrics and "classifier" not in metrics
+
+
+def test_interrupted_training_resumes_to_the_uninterrupted_denoiser(tmp_path, monkeypatch):
+    """The EMA weights ride in the checkpoint beside the model and optimizer."""
+    from inr.diffusion import train as diff_train
+    from inr.diffusion.runs import load_denoiser, train_run
+    from inr.schema import from_dict
+
+    coll = tmp_path / "coll"
+    assert main(["fit-many", DIGITS, "--config", os.path.join(ROOT, "configs", "collections", "mnist_siren.yaml"),
+                 "--set", "train.steps=2", "--set", "train.steps_per_call=2", "--set", "model.hidden_width=8",
+                 "--limit", "12", "--out", str(coll), "--quiet"]) == 0
+    cfg = from_dict(DiffusionConfig, {"timesteps": 20, "model": {"width": 16, "depth": 1, "heads": 2},
+                                      "train": {"steps": 8, "steps_per_call": 2, "warmup": 2, "checkpoint_every": 2}})
+    train_run(cfg, coll, tmp_path / "full", quiet=True)
+    real = diff_train.fit
+
+    def interrupted(*args, **kwargs):
+        real(*args, **kwargs, stop_at=4)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(diff_train, "fit", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train_run(cfg, coll, tmp_path / "cut", quiet=True)
+    monkeypatch.setattr(diff_train, "fit", real)
+    train_run(cfg, coll, tmp_path / "cut", resume=True, quiet=True)
+    a, b = load_denoiser(tmp_path / "full")[3], load_denoiser(tmp_path / "cut")[3]
+    for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))

@@ -6,11 +6,11 @@ from inr.fields.io import load_field, save_field
 from inr.fields.layout import flatten, from_mlp_layers, layout, mlp_layers, param_entries, unflatten
 from inr.fields.model import build_field
 from inr.fields.spec import ModelConfig
-from inr.nn.encodings import EncodingConfig
+from inr.nn.encodings import EncodingConfig, encoding_config
 
 
 def make(enc="identity"):
-    model = ModelConfig(hidden_width=16, hidden_layers=3, encoding=EncodingConfig(name=enc, n_features=8))
+    model = ModelConfig(hidden_width=16, hidden_layers=3, encoding=encoding_config(enc, **({"n_features": 8} if enc in ("gauss_rff", "sape") else {})))
     field = build_field(model, 2, 3)
     return field, field.init(jax.random.PRNGKey(0))
 
@@ -87,7 +87,7 @@ def test_saved_field_renders_back_identically(tmp_path):
 
 def test_fields_with_trained_encodings_and_modulation_round_trip(tmp_path):
     model = ModelConfig(hidden_width=8, hidden_layers=2, modulation="cam", modulation_resolution=4,
-                        encoding=EncodingConfig(name="hash", levels=3, log2_table_size=8, base_resolution=4,
+                        encoding=encoding_config("hash", levels=3, log2_table_size=8, base_resolution=4,
                                                 max_resolution=32))
     field = build_field(model, 2, 1)
     params = field.init(jax.random.PRNGKey(3))
@@ -115,3 +115,43 @@ def test_wire_complex_layers_round_trip(tmp_path):
     save_field(tmp_path, field, params, {})
     field2, params2, _ = load_field(tmp_path)
     assert np.array_equal(np.asarray(y), np.asarray(field2.apply(params2, x)))
+
+
+def test_field_file_written_before_inr_io_loads(tmp_path):
+    # version 1 field.safetensors as the old save_field wrote it: names by hand, no metadata
+    from safetensors.numpy import save_file
+
+    field, params = make("gauss_rff")
+    save_field(tmp_path, field, params, {})
+    arrays = {f"params.{n}": np.asarray(a) for n, a in param_entries(params)}
+    arrays.update({f"buffers.encoding.{k}": np.asarray(v) for k, v in field.encoding.buffers.items()})
+    save_file(arrays, str(tmp_path / "field.safetensors"))
+    field2, params2, _ = load_field(tmp_path)
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(param_entries(params), param_entries(params2)))
+    assert all(np.array_equal(field.encoding.buffers[k], field2.encoding.buffers[k]) for k in field.encoding.buffers)
+
+
+def test_params_template_is_built_once_per_spec():
+    from inr.fields.io import params_template
+
+    field, params = make()
+    assert params_template(field) is params_template(make()[0])
+    assert [(n, a.shape) for n, a in param_entries(params_template(field))] == \
+        [(n, a.shape) for n, a in param_entries(params)]
+
+
+def test_version_1_field_with_flat_encoding_loads_and_renders_the_same(tmp_path):
+    import json
+    from inr.fields.io import load_field
+    field, params = make("gauss_rff")
+    save_field(tmp_path, field, params, {"modality": "image"})
+    meta = json.loads((tmp_path / "field.json").read_text())
+    flat = {"name": "gauss_rff", "n_freqs": 6, "include_input": True, "n_features": 8, "sigma": 10.0, "seed": 0,
+            "n_centers": 500, "levels": 16, "features_per_level": 2, "log2_table_size": 19, "base_resolution": 16,
+            "max_resolution": 512, "sape_resolution": 128, "sape_epsilon": 1e-3}
+    meta["model"]["encoding"], meta["format_version"] = flat, 1
+    (tmp_path / "field.json").write_text(json.dumps(meta))
+    loaded, loaded_params, _ = load_field(tmp_path)
+    assert loaded.model == field.model
+    x = jnp.linspace(-1, 1, 14).reshape(7, 2)
+    np.testing.assert_array_equal(np.asarray(loaded.apply(loaded_params, x)), np.asarray(field.apply(params, x)))

@@ -90,3 +90,69 @@ def test_silent_or_empty_clip_is_a_clean_cli_error(tmp_path, capsys, samples, ma
     err = capsys.readouterr().err
     assert "quiet.wav" in err and match in err and len(err.strip().splitlines()) == 1
     assert not out.exists() or not any(out.iterdir())
+
+
+def _sine_field(out_dim=1, seed=0, n=3):
+    """A small SIREN and ``n`` random weight vectors for it."""
+    import jax
+
+    from inr.fields.layout import flatten
+    from inr.fields.model import build_field
+    from inr.fields.spec import ModelConfig
+
+    field = build_field(ModelConfig(activation="sine", init="siren", hidden_width=8, hidden_layers=1,
+                                    output_activation="identity", **_identity()), 1, out_dim)
+    weights = np.stack([np.asarray(flatten(field.init(jax.random.PRNGKey(seed + i)))) for i in range(n)])
+    return field, weights
+
+
+def _identity():
+    from inr.nn.encodings import EncodingConfig
+
+    return {"encoding": EncodingConfig(name="identity")}
+
+
+def test_comparable_waveforms_are_each_field_on_the_clip_grid():
+    import jax
+
+    from inr.fields.layout import unflatten
+    from inr.metrics import pairwise_l2
+
+    field, weights = _sine_field(out_dim=2)
+    meta = {"signal": {"samples": 50, "rate": 100, "seconds": 0.5, "channels": 2}}
+    items = AUDIO.comparable(field, weights, meta)
+    assert items.shape == (3, 100)
+    template = field.init(jax.random.PRNGKey(0))
+    for w, item in zip(weights, items):
+        wave, _ = AUDIO.decode(field.apply, unflatten(w, template), meta)
+        np.testing.assert_allclose(item, wave.reshape(-1), atol=1e-5)
+    np.testing.assert_allclose(AUDIO.distance(items, items[:1]), pairwise_l2(items, items[:1]))
+
+
+def test_render_many_draws_each_waveform(tmp_path):
+    import imageio.v3 as iio
+
+    from inr.modalities.audio import waveform_tile
+
+    silence, loud = waveform_tile(np.zeros((400, 1)), 32, 40), waveform_tile(np.ones((400, 1)), 32, 40)
+    assert (silence[:, :, 0] < 1).sum(axis=0).tolist() == [1] * 40  # one dark pixel per column, mid-height
+    assert np.all(silence[16, :, 0] < 1) or np.all(silence[15, :, 0] < 1)
+    assert np.all(loud[0, :, 0] < 1) and np.all(loud[-1, :, 0] == 1)  # at the top edge
+    swing = np.tile([[1.0], [-1.0]], (200, 1))
+    assert np.all(waveform_tile(swing, 32, 40)[:, :, 0] < 1)  # full range in every column
+    field, weights = _sine_field(n=4)
+    import jax
+
+    from inr.fields.layout import unflatten
+
+    template = field.init(jax.random.PRNGKey(0))
+    meta = {"signal": {"samples": 300, "rate": 600, "seconds": 0.5, "channels": 1, "peak": 1.0, "subtype": "FLOAT"}}
+    AUDIO.render_many(field.apply, [unflatten(w, template) for w in weights], meta, tmp_path / "g.png",
+                      size=(20, 30), columns=2)
+    sheet = iio.imread(tmp_path / "g.png")
+    assert sheet.shape[:2] == (2 * 20 + 1, 2 * 30 + 1)
+
+
+def test_idx_source_is_refused_for_audio(tmp_path):
+    with pytest.raises(InrError, match="x.idx: IDX files hold images; the audio modality"):
+        AUDIO.from_array(np.zeros((4, 4), np.uint8), "x.idx", AudioDataConfig())

@@ -2,14 +2,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inr.nn.encodings import EncodingConfig, build_encoding
+from inr.nn.encodings import build_encoding, encoding_config
 from inr.nn.hashgrid import level_resolutions, table_sizes, vertex_index
 
 
 def cfg(**kw):
     base = dict(name="hash", levels=6, features_per_level=2, log2_table_size=10, base_resolution=4,
                 max_resolution=128)
-    return EncodingConfig(**{**base, **kw})
+    return encoding_config(**{**base, **kw})
 
 
 def test_resolutions_grow_geometrically():
@@ -63,7 +63,7 @@ def test_interpolates_vertex_values_exactly():
 
 
 def test_rbf_encoding_shape_and_norm():
-    enc = build_encoding(EncodingConfig(name="rbf", n_centers=50, sigma=0.07), 2)
+    enc = build_encoding(encoding_config("rbf", n_centers=50, sigma=0.07), 2)
     y = np.asarray(enc(jnp.array([[0.0, 0.5], [-1.0, 1.0]])))
     assert y.shape == (2, 100)
     np.testing.assert_allclose(np.linalg.norm(y[:, :50], axis=1), 1.0, rtol=1e-5)

@@ -4,12 +4,12 @@ import numpy as np
 
 from inr.fields.model import build_field
 from inr.fields.spec import ModelConfig
-from inr.nn.encodings import EncodingConfig, build_encoding
+from inr.nn.encodings import build_encoding, encoding_config
 from inr.nn.sape import block_masks, box_blur, sorted_frequencies, splat_mean
 from inr.train.config import TrainConfig
 from inr.train.optim import make_optimizer
 
-CFG = EncodingConfig(name="sape", n_features=8, sigma=20.0, sape_resolution=6, sape_epsilon=1e-3)
+CFG = encoding_config("sape", n_features=8, sigma=20.0, resolution=6, epsilon=1e-3)
 
 
 def test_frequencies_sorted_by_magnitude():
@@ -79,6 +79,6 @@ def test_state_is_never_touched_by_the_optimizer():
 
 
 def test_training_hook_period():
-    field = build_field(ModelConfig(encoding=EncodingConfig(name="sape", n_features=256)), 2, 1)
+    field = build_field(ModelConfig(encoding=encoding_config("sape", n_features=256)), 2, 1)
     [(every, _)] = field.training_hooks(5000)
     assert every == 5000 // 512

@@ -77,7 +77,7 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
     ckpt = tmp_path / "ckpt.safetensors"
     ckpt.write_bytes(b"not a safetensors file")
     _, fresh, *_ = problem()
-    with pytest.raises(InrError, match="corrupt or incompatible checkpoint"):
+    with pytest.raises(InrError, match="corrupt checkpoint"):
         load_checkpoint(ckpt, fresh.params, fresh.opt_state)
 
 
@@ -146,3 +146,42 @@ def test_hooks_run_inside_the_steps_on_absolute_step_counts():
     out = fit(loss, state, {}, cfg, opt, key=jax.random.PRNGKey(0), quiet=True, hooks=[(3, count)])
     assert float(out.params["count"]) == 6  # after steps 3, 6, ..., 18; chunks end at 7, 14, 20
     assert [r["step"] for r in out.history] == [7, 14, 20]
+
+
+def test_checkpoint_with_extras_round_trips(tmp_path):
+    from inr.train.checkpoint import save_checkpoint
+
+    _, fresh, *_ = problem()
+    ema = jax.tree_util.tree_map(lambda x: x + 1.0, fresh.params)
+    state = FitState(fresh.params, fresh.opt_state, step=5, seconds=1.5, history=[{"step": 5, "loss": 0.25}],
+                     extra={"ema": ema, "best_score": 0.125})
+    ckpt = tmp_path / "ckpt.safetensors"
+    save_checkpoint(ckpt, state)
+    template = {"ema": fresh.params, "best_score": 0.0}
+    got = load_checkpoint(ckpt, fresh.params, fresh.opt_state, template)
+    assert (got.step, got.seconds, got.history) == (5, 1.5, [{"step": 5, "loss": 0.25}])
+    assert got.extra["best_score"] == 0.125
+    assert all(np.array_equal(x, y) for x, y in zip(jax.tree_util.tree_leaves(got.extra["ema"]), jax.tree_util.tree_leaves(ema)))
+    assert all(np.array_equal(x, y) for x, y in zip(jax.tree_util.tree_leaves(got.opt_state), jax.tree_util.tree_leaves(fresh.opt_state)))
+    with pytest.raises(InrError, match="ckpt.safetensors: incompatible checkpoint: no array extra.best"):
+        load_checkpoint(ckpt, fresh.params, fresh.opt_state, {**template, "best": fresh.params})
+
+
+def test_version_1_checkpoint_loads(tmp_path):
+    # written the way checkpoints were before extras: string metadata, no format entry
+    import json
+
+    from safetensors.numpy import save_file
+
+    from inr.fields.layout import param_entries
+
+    _, fresh, *_ = problem()
+    arrays = {f"params.{n}": np.asarray(a) for n, a in param_entries(fresh.params)}
+    arrays.update({f"opt.{i}": np.asarray(x) for i, x in enumerate(jax.tree_util.tree_leaves(fresh.opt_state))})
+    ckpt = tmp_path / "old.safetensors"
+    save_file(arrays, str(ckpt), metadata={"step": "3", "seconds": repr(0.5), "history": json.dumps([{"step": 3}])})
+    got = load_checkpoint(ckpt, fresh.params, fresh.opt_state, {})
+    assert (got.step, got.seconds, got.history, got.extra) == (3, 0.5, [{"step": 3}], {})
+    assert all(np.array_equal(x, y) for x, y in zip(leaves(got), leaves(fresh)))
+    with pytest.raises(InrError, match="old.safetensors.missing: no checkpoint"):
+        load_checkpoint(tmp_path / "old.safetensors.missing", fresh.params, fresh.opt_state)

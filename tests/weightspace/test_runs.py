@@ -2,6 +2,7 @@
 import json
 import os
 
+import jax
 import numpy as np
 import pytest
 
@@ -51,7 +52,7 @@ def cli(*args) -> int:
 def test_train_and_eval(collection, tmp_path, model):
     run = tmp_path / "run"
     assert cli("weights", "train", collection, "--model", model, "--out", run, "--quiet",
-               "--set", "steps=6", "--set", "eval_every=3", "--set", "model.channels=4", "--set", "model.layers=2") == 0
+               "--set", "train.steps=6", "--set", "train.steps_per_call=3", "--set", "model.channels=4", "--set", "model.layers=2") == 0
     for name in ("config.yaml", "model.safetensors", "model.json", "metrics.json", "confusion.png", "curve.png"):
         assert (run / name).is_file(), name
     metrics = json.loads((run / "metrics.json").read_text())
@@ -63,7 +64,7 @@ def test_train_and_eval(collection, tmp_path, model):
     assert len(out["predictions"]) == 80 and 0.0 <= out["accuracy"] <= 1.0
     # a run saved before model.attention and model.probes existed (neither, no keys) still loads
     old = tmp_path / "old"
-    assert cli("weights", "train", collection, "--model", model, "--out", old, "--quiet", "--set", "steps=2",
+    assert cli("weights", "train", collection, "--model", model, "--out", old, "--quiet", "--set", "train.steps=2",
                "--set", "model.channels=4", "--set", "model.layers=2", "--set", "model.attention=false",
                "--set", "model.probes=0") == 0
     meta = json.loads((old / "model.json").read_text())
@@ -74,7 +75,7 @@ def test_train_and_eval(collection, tmp_path, model):
 
 def test_probes_train_eval_and_need_fields_of_the_same_widths(collection, tmp_path, capsys):
     run = tmp_path / "run"
-    assert cli("weights", "train", collection, "--out", run, "--quiet", "--set", "steps=2", "--set", "model.probes=4",
+    assert cli("weights", "train", collection, "--out", run, "--quiet", "--set", "train.steps=2", "--set", "model.probes=4",
                "--set", "model.channels=4", "--set", "model.layers=1", "--set", "model.attention=false") == 0
     assert cli("weights", "eval", run, collection) == 0
     narrow = fit_collection(tmp_path / "narrow", 2, 1, "model.hidden_width=8")
@@ -91,3 +92,38 @@ def test_bad_inputs(collection, tmp_path, capsys):
         assert cli(*args) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and fragment in err, err
+
+
+def test_interrupted_training_resumes_to_the_uninterrupted_model(collection, tmp_path, monkeypatch):
+    """The best-validation weights, the optimizer and the history ride in the
+    checkpoint, so a resumed run ends exactly where an uninterrupted one does."""
+    from inr.schema import from_dict
+    from inr.weightspace import train as ws_train
+    from inr.weightspace.runs import load_weight_model, train_run
+    from inr.weightspace.train import WeightTrainConfig
+
+    cfg = from_dict(WeightTrainConfig, {"model": {"channels": 4, "layers": 2, "probes": 4},
+                                        "train": {"steps": 8, "steps_per_call": 2, "checkpoint_every": 2}})
+    full = train_run(cfg, collection, tmp_path / "full", quiet=True)
+    real = ws_train.fit
+
+    def interrupted(*args, **kwargs):
+        real(*args, **kwargs, stop_at=4)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ws_train, "fit", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train_run(cfg, collection, tmp_path / "cut", quiet=True)
+    assert not (tmp_path / "cut" / "model.safetensors").exists()
+    monkeypatch.setattr(ws_train, "fit", real)
+    assert cli("weights", "train", collection, "--out", tmp_path / "cut", "--resume", "--quiet") == 0
+    from inr.collections.format import load_collection
+
+    field = load_collection(collection).field
+    _, a, _ = load_weight_model(tmp_path / "full", field)
+    _, b, _ = load_weight_model(tmp_path / "cut", field)
+    for x, y in zip(*(jax.tree_util.tree_leaves(p) for p in (a, b))):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    resumed = json.loads((tmp_path / "cut" / "metrics.json").read_text())
+    assert resumed["best_step"] == full["best_step"] and resumed["test_accuracy"] == full["test_accuracy"]
+    assert [r["step"] for r in json.loads((tmp_path / "cut" / "history.json").read_text())] == [2, 4, 6, 8]

@@ -74,3 +74,9 @@ def occupancy_loss(apply: Callable, cfg, batch: int) -> Callable:
 
 # the field's output -> a value that is negative inside, zero on the surface
 SURFACE_VALUE = {"siren": 1.0, "sdf": 1.0, "occupancy": -1.0}
+
+
+def surface_value(apply, loss: str):
+    """The field's output turned into a value that is negative inside."""
+    sign = SURFACE_VALUE[loss]
+    return apply if sign == 1.0 else (lambda params, x: sign * apply(params, x))

@@ -11,11 +11,12 @@ import numpy as np
 from inr.atomic import atomic_path
 from inr.errors import InrError
 from inr.grid import grid
-from inr.modalities.base import MODALITIES
+from inr.modalities.base import MODALITIES, normalization
 from inr.modalities.image_io import picture_grid, to_uint8, write_image
 from inr.modalities.sdf import shapes
 from inr.modalities.sdf.extract import MESH_FORMATS, evaluate_volume, extract_mesh, write_mesh
-from inr.modalities.sdf.losses import LOSSES, SURFACE_VALUE
+from inr.modalities.sdf.clouds import chamfer_matrix, field_clouds
+from inr.modalities.sdf.losses import LOSSES, SURFACE_VALUE, surface_value
 from inr.modalities.sdf.metrics import iou, sample_mesh, surface_metrics
 from inr.modalities.sdf.trace import render_view
 
@@ -53,12 +54,6 @@ class SdfDataConfig:
     """grid side for the volumetric IoU"""
     preview: int = 256
     """side of the run's shaded render.png; 0 = none"""
-
-
-def surface_value(apply, loss: str):
-    """The field's output turned into a value that is negative inside."""
-    sign = SURFACE_VALUE[loss]
-    return apply if sign == 1.0 else (lambda params, x: sign * apply(params, x))
 
 
 class SdfModality:
@@ -129,7 +124,7 @@ class SdfModality:
     def metadata(self, signal, cfg: SdfDataConfig) -> dict:
         return {
             "modality": self.name,
-            "normalisation": {"center": signal.center.tolist(), "scale": signal.scale},
+            "normalization": {"center": signal.center.tolist(), "scale": signal.scale},
             "signal": {"source": signal.source, "kind": "mesh" if signal.is_mesh else "points",
                        "count": len(signal.faces if signal.is_mesh else signal.points)},
             "surface": {"loss": cfg.loss, "distance": SURFACE_VALUE[cfg.loss] == 1.0,
@@ -192,7 +187,7 @@ class SdfModality:
         if kind == "mesh":
             mesh = extract_mesh(value, params, resolution or 256, surface["distance"])
             if original_scale:
-                norm = meta["normalisation"]
+                norm = normalization(meta)
                 mesh.vertices = mesh.vertices / norm["scale"] + np.asarray(norm["center"])
             write_mesh(mesh, out)
         elif kind == "image":
@@ -211,6 +206,21 @@ class SdfModality:
         tiles = [render_view(value, p, size or (128, 128), 30.0, 20.0, meta["surface"]["distance"])
                  for p in params_list]
         write_image(out, picture_grid(tiles, columns))
+
+    def from_array(self, array, source: str, cfg):
+        raise InrError(f"{source}: IDX files hold images; the sdf modality cannot read them")
+
+    classifiable = False  # clouds are unordered point sets
+
+    def comparable(self, field, weights, meta: dict) -> np.ndarray:
+        """HyperDiffusion's 3-D items: normalised 2,048-point clouds of each field's surface."""
+        return field_clouds(field, weights, meta)
+
+    def distance(self, a, b) -> np.ndarray:
+        return chamfer_matrix(a, b)
+
+    def describe(self, clouds) -> dict:
+        return {"empty_fraction": float(np.mean(np.all(clouds == 0, axis=(1, 2))))}
 
 
 MODALITIES.register("sdf", SdfModality())

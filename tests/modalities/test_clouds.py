@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from inr.diffusion.clouds import chamfer_matrix, normalise_cloud, volume_cloud
-from inr.diffusion.evaluate import EVALUATIONS, evaluate_items, references
+from inr.modalities.sdf.clouds import chamfer_matrix, normalise_cloud, volume_cloud
+from inr.diffusion.evaluate import evaluate_items, references
+from inr.modalities import MODALITIES
 from inr.grid import axis_centers
 
 
@@ -39,7 +40,7 @@ def test_surface_cloud_of_a_sphere_is_normalised_and_on_the_sphere():
 
 
 def test_shape_evaluation_known_answers():
-    ev = EVALUATIONS.get("sdf")
+    ev = MODALITIES.get("sdf")
     spheres = np.stack([volume_cloud(sphere_volume(radius=r), 256, seed=i)
                         for i, r in enumerate((0.3, 0.5, 0.7))])
     boxes = np.stack([normalise_cloud(np.random.default_rng(i).uniform(-1, 1, (256, 3)) * [1, 0.2, 0.6])
@@ -57,10 +58,10 @@ def test_batched_volumes_equal_one_field_at_a_time():
     from jax.flatten_util import ravel_pytree
 
     from inr.config import load_run_config
-    from inr.diffusion.clouds import field_volumes
+    from inr.modalities.sdf.clouds import field_volumes
     from inr.fields.model import build_field
     from inr.modalities.sdf.extract import evaluate_volume
-    from inr.modalities.sdf.modality import surface_value
+    from inr.modalities.sdf.losses import surface_value
     from inr.runs import data_config_for
 
     cfg = load_run_config([], ["model.hidden_width=16", "model.hidden_layers=2"],

@@ -13,11 +13,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from inr.fields.evaluate import evaluate_points, pad_rows
+from inr.fields.io import params_template
 from inr.fields.layout import unflatten
 from inr.grid import grid
 from inr.modalities.sdf.extract import volume_mesh
 from inr.modalities.sdf.metrics import sample_mesh
-from inr.modalities.sdf.modality import surface_value
+from inr.modalities.sdf.losses import surface_value
 
 
 def normalise_cloud(points: np.ndarray) -> np.ndarray:
@@ -30,7 +31,7 @@ def field_volumes(field, weights: np.ndarray, meta: dict, resolution: int, field
                   chunk: int = 32768):
     """Yield the surface value (negative inside) of each flat weight vector on
     the ``resolution^3`` cell centres of [-1, 1]^3, several fields per call."""
-    template = field.init(jax.random.PRNGKey(0))
+    template = params_template(field)
     value = surface_value(field.apply, meta["surface"]["loss"])
     many = jax.vmap(lambda w, x: value(unflatten(w, template), x)[:, 0], in_axes=(0, None))
 
