@@ -70,7 +70,7 @@ def _tagged_base(cls) -> type | None:
 def variant_class(base: type, name, where: str) -> type:
     variants = VARIANTS[base]
     if name not in variants:
-        raise InrError(f"{where}.name: unknown {name!r}; valid: {', '.join(sorted(variants))}")
+        raise InrError(f"{where}.name: unknown {where.rsplit('.', 1)[-1]} {name!r}; valid: {', '.join(sorted(variants))}")
     return variants[name]
 
 

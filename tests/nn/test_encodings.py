@@ -46,7 +46,7 @@ def test_gauss_rff():
 
 
 def test_unknown_encoding():
-    with pytest.raises(InrError, match="encoding.name: unknown 'fourier'; valid: gauss_rff, hash, identity, nerf, rbf, sape"):
+    with pytest.raises(InrError, match="encoding.name: unknown encoding 'fourier'; valid: gauss_rff, hash, identity, nerf, rbf, sape"):
         build_encoding(encoding_config("fourier"), 2)
 
 
