@@ -25,3 +25,16 @@ def small_image(tmp_path):
     path = tmp_path / "small.png"
     iio.imwrite(path, np.round(small[..., 0] * 255).astype(np.uint8))
     return path
+
+
+def interrupt_fit(monkeypatch, module, at: int):
+    """Make ``module.fit`` stop at step ``at`` (checkpointed) and raise
+    KeyboardInterrupt, as a Ctrl-C would; returns the undo."""
+    real = module.fit
+
+    def interrupted(*args, **kwargs):
+        real(*args, **kwargs, stop_at=at)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "fit", interrupted)
+    return lambda: monkeypatch.setattr(module, "fit", real)

@@ -18,6 +18,7 @@ from inr.fields.io import load_field
 from inr.fields.layout import flatten
 from inr.modalities import MODALITIES
 from inr.runs import data_config_for
+from tests.conftest import interrupt_fit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DIGITS = os.path.join(ROOT, "assets", "mnist-100-images-idx3-ubyte.gz")
@@ -70,17 +71,11 @@ def test_lr_stays_unless_learned(tmp_path):
 def test_interrupted_meta_init_resumes_to_the_uninterrupted_init(tmp_path, monkeypatch):
     cfg = config("collection.meta.train.steps=40", limit=16)
     meta_init(cfg, tmp_path / "full", quiet=True)
-    real = metainit.fit
-
-    def interrupted(*args, **kwargs):
-        real(*args, **kwargs, stop_at=20)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(metainit, "fit", interrupted)
+    undo = interrupt_fit(monkeypatch, metainit, at=20)
     with pytest.raises(KeyboardInterrupt):
         meta_init(cfg, tmp_path / "cut", quiet=True)
     assert not (tmp_path / "cut" / "field.safetensors").exists()
-    monkeypatch.setattr(metainit, "fit", real)
+    undo()
     meta_init(cfg, tmp_path / "cut", resume=True, quiet=True)
     _, a, _ = load_field(tmp_path / "full")
     _, b, _ = load_field(tmp_path / "cut")

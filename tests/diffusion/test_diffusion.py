@@ -18,6 +18,7 @@ from inr.diffusion.tokens import Tokenizer
 from inr.diffusion.standardise import Standardiser
 from inr.diffusion.train import DiffusionConfig
 from inr.errors import InrError
+from tests.conftest import interrupt_fit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DIGITS = os.path.join(ROOT, "assets", "mnist-100-images-idx3-ubyte.gz")
@@ -322,16 +323,10 @@ def test_interrupted_training_resumes_to_the_uninterrupted_denoiser(tmp_path, mo
     cfg = from_dict(DiffusionConfig, {"timesteps": 20, "model": {"width": 16, "depth": 1, "heads": 2},
                                       "train": {"steps": 8, "steps_per_call": 2, "warmup": 2, "checkpoint_every": 2}})
     train_run(cfg, coll, tmp_path / "full", quiet=True)
-    real = diff_train.fit
-
-    def interrupted(*args, **kwargs):
-        real(*args, **kwargs, stop_at=4)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(diff_train, "fit", interrupted)
+    undo = interrupt_fit(monkeypatch, diff_train, at=4)
     with pytest.raises(KeyboardInterrupt):
         train_run(cfg, coll, tmp_path / "cut", quiet=True)
-    monkeypatch.setattr(diff_train, "fit", real)
+    undo()
     train_run(cfg, coll, tmp_path / "cut", resume=True, quiet=True)
     a, b = load_denoiser(tmp_path / "full")[3], load_denoiser(tmp_path / "cut")[3]
     for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)):

@@ -11,6 +11,7 @@ from inr.collections.fitmany import fit_many
 from inr.config import load_run_config
 from inr.runs import data_config_for
 from inr.weightspace.data import split_by_signal
+from tests.conftest import interrupt_fit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DIGITS = os.path.join(ROOT, "assets", "mnist-100-images-idx3-ubyte.gz")
@@ -105,17 +106,11 @@ def test_interrupted_training_resumes_to_the_uninterrupted_model(collection, tmp
     cfg = from_dict(WeightTrainConfig, {"model": {"channels": 4, "layers": 2, "probes": 4},
                                         "train": {"steps": 8, "steps_per_call": 2, "checkpoint_every": 2}})
     full = train_run(cfg, collection, tmp_path / "full", quiet=True)
-    real = ws_train.fit
-
-    def interrupted(*args, **kwargs):
-        real(*args, **kwargs, stop_at=4)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(ws_train, "fit", interrupted)
+    undo = interrupt_fit(monkeypatch, ws_train, at=4)
     with pytest.raises(KeyboardInterrupt):
         train_run(cfg, collection, tmp_path / "cut", quiet=True)
     assert not (tmp_path / "cut" / "model.safetensors").exists()
-    monkeypatch.setattr(ws_train, "fit", real)
+    undo()
     assert cli("weights", "train", collection, "--out", tmp_path / "cut", "--resume", "--quiet") == 0
     from inr.collections.format import load_collection
 
