@@ -1,7 +1,8 @@
 """Run configuration: typed dataclasses filled from YAML files and ``--set``.
 
-Precedence: dataclass defaults < each ``--config`` file in order < ``--set
-key=value`` overrides. Unknown keys and ill-typed values are errors naming
+Precedence: dataclass defaults < the modality's built-in default (a YAML file
+the modality declares, see ``inr.runs.run_config``) < each ``--config`` file in
+order < ``--set key=value`` overrides. Unknown keys and ill-typed values are errors naming
 where they came from. The ``data`` section's schema belongs to the modality.
 """
 from __future__ import annotations
@@ -31,11 +32,18 @@ class RunConfig:
     data: Any = None
     """modality-specific data settings (see the modality's DataConfig)"""
 
+    defaults = "fit"  # which of the modality's built-in configs a run of this kind starts from
+
 
 def deep_merge(base: dict, over: dict) -> dict:
+    """``over`` merged into ``base`` key by key; a typed section (a mapping
+    with a ``name``) that names another variant replaces the one below it
+    rather than mixing the two variants' keys."""
     out = copy.deepcopy(base)
     for k, v in over.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
+        renamed = isinstance(v, dict) and isinstance(out.get(k), dict) and v.get("name", out[k].get("name")) != \
+            out[k].get("name")
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and not renamed:
             out[k] = deep_merge(out[k], v)
         else:
             out[k] = copy.deepcopy(v)
@@ -90,18 +98,15 @@ def resolve(raw: dict, data_config_for, cls=RunConfig) -> RunConfig:
     return cfg
 
 
-def merged(files, sets, overrides: dict) -> dict:
-    """The raw config: each file in order, then each ``--set``, then ``overrides``."""
-    raw: dict = {}
+def merged(files, sets, overrides: dict, base: dict | None = None) -> dict:
+    """The raw config: ``base`` (a built-in default), each file in order, then
+    each ``--set``, then ``overrides``."""
+    raw: dict = base or {}
     for f in files:
         raw = deep_merge(raw, read_yaml(f))
     for s in sets:
         raw = deep_merge(raw, parse_set(s))
     return deep_merge(raw, overrides)
-
-
-def load_run_config(files, sets, overrides: dict, data_config_for, cls=RunConfig) -> RunConfig:
-    return resolve(merged(files, sets, overrides), data_config_for, cls)
 
 
 def dump_yaml(cfg: RunConfig) -> str:

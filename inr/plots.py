@@ -1,5 +1,11 @@
-"""Training curves as PNG."""
+"""Figures as PNG: training curves, confusion matrices, audio comparisons.
+
+Each one draws any finite input, constant, silent or a single point; and
+:func:`drawn` makes a figure that fails anyway a warning, never a lost run.
+"""
 from __future__ import annotations
+
+import sys
 
 import matplotlib
 
@@ -7,6 +13,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from inr.atomic import atomic_path  # noqa: E402
+
+
+def drawn(path, draw) -> bool:
+    """Call ``draw()`` (which writes ``path``); a failure is reported on stderr
+    as a warning naming the figure, and the caller's run goes on without it."""
+    try:
+        draw()
+        return True
+    except Exception as err:  # noqa: BLE001 - a figure is never worth the run it illustrates
+        print(f"inr: warning: {path}: not drawn ({type(err).__name__}: {err})", file=sys.stderr)
+        return False
 
 
 def curve_png(history: list[dict], path, metric: str = "psnr", label: str = "PSNR (dB)") -> None:
@@ -76,13 +93,32 @@ def audio_png(target, fit, rate: int, path) -> None:
     wave.set_xlabel("seconds")
     wave.legend(fontsize=8, loc="upper right")
     nfft = int(min(1024, 2 ** np.floor(np.log2(max(len(target) // 4, 16)))))
-    for col, (name, x) in enumerate((("target", target), ("fit", fit))):
+    specs = [spectrogram_db(x, nfft, rate) for x in (target, fit)]
+    top = max((float(s.max()) for s, _, _ in specs), default=0.0)
+    for col, (name, (db, freqs, times)) in enumerate(zip(("target", "fit"), specs)):
         ax = fig.add_subplot(grid[1, col])
-        with np.errstate(divide="ignore"):  # silent frames are -inf dB, drawn as the floor
-            ax.specgram(x, NFFT=nfft, Fs=rate, noverlap=nfft // 2, cmap="magma", vmin=-120)
+        # one colour scale for both, SPECTROGRAM_RANGE dB below the louder; silence sits at the floor
+        ax.pcolormesh(times, freqs, db, cmap="magma", vmin=top - SPECTROGRAM_RANGE, vmax=top, shading="auto")
         ax.set_title(f"{name} spectrogram", fontsize=9)
         ax.set_xlabel("seconds")
         ax.set_ylabel("Hz")
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=90, format="png")
     plt.close(fig)
+
+
+SPECTROGRAM_RANGE = 120.0
+"""dB between the loudest bin of an audio comparison's spectrograms and their colour floor"""
+
+
+def spectrogram_db(x, nfft: int, rate: int):
+    """``(power in dB (F, T), frequencies, times)`` of a 1-D signal, every bin
+    finite (a silent bin is -300 dB, below any colour floor)."""
+    import numpy as np
+    from matplotlib import mlab
+
+    x = np.asarray(x, np.float64)
+    if len(x) < 2 * nfft:  # a clip shorter than two windows is zero-padded to two
+        x = np.pad(x, (0, 2 * nfft - len(x)))
+    power, freqs, times = mlab.specgram(x, NFFT=nfft, Fs=rate, noverlap=nfft // 2)
+    return 10 * np.log10(np.maximum(power, 1e-30)), freqs, times

@@ -7,18 +7,19 @@ outputs, ``metrics.json``, ``history.json`` and ``curve.png``.
 from __future__ import annotations
 
 import json
-import shutil
+from importlib.resources import files as package_files
 from pathlib import Path
 
 import jax
 
 from inr.atomic import write_json, write_text
-from inr.config import RunConfig, dump_yaml, read_yaml, resolve
+from inr.config import RunConfig, dump_yaml, merged, read_yaml, resolve
 from inr.errors import InrError
 from inr.fields.io import load_field, save_field
 from inr.fields.model import build_field
 from inr.modalities import MODALITIES
-from inr.plots import curve_png
+from inr.plots import curve_png, drawn
+from inr.rundir import building, check_output
 from inr.train.checkpoint import FitState, load_checkpoint
 from inr.train.fit import fit, seconds_per_step
 from inr.train.optim import make_optimizer
@@ -31,27 +32,25 @@ def data_config_for(modality: str):
     return MODALITIES.get(modality).data_config
 
 
+def default_file(modality: str, kind: str) -> Path:
+    """The built-in config a modality declares for ``kind`` (fit | collection)."""
+    return Path(str(package_files("inr.modalities") / "defaults" / MODALITIES.get(modality).defaults[kind]))
+
+
+def run_config(files, sets, overrides: dict, cls=RunConfig, modality: str = "image") -> RunConfig:
+    """The one way a run's config is made: the modality's built-in default for
+    ``cls.defaults`` (the kind of run), then ``files``, ``sets`` and
+    ``overrides`` over it. The modality is the one they name, else ``modality``."""
+    name = merged(files, sets, overrides).get("modality") or modality
+    base = read_yaml(default_file(name, cls.defaults))
+    return resolve(merged(files, sets, {**overrides, "modality": name}, base), data_config_for, cls)
+
+
 def saved_config(run_dir) -> RunConfig:
     path = Path(run_dir) / CONFIG
     if not path.is_file():
         raise InrError(f"{path}: not found; is {run_dir} a run directory?")
     return resolve(read_yaml(path), data_config_for)
-
-
-def prepare_run_dir(run_dir: Path, *, overwrite: bool, resume: bool, marker: str = CHECKPOINT) -> None:
-    """Make an empty output directory, refusing to clobber one unless told;
-    with ``resume`` only check that ``marker`` (the file resuming needs) is there."""
-    if resume:
-        if not (run_dir / marker).is_file():
-            raise InrError(f"{run_dir}: nothing to resume (no {marker})")
-        return
-    if run_dir.exists() and not run_dir.is_dir():
-        raise InrError(f"{run_dir}: exists and is not a directory")
-    if run_dir.exists() and any(run_dir.iterdir()):
-        if not overwrite:
-            raise InrError(f"{run_dir}: already exists; pass --overwrite to replace it or --resume to continue it")
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
 
 
 def check_encoding(field, modality, cfg) -> None:
@@ -62,50 +61,54 @@ def check_encoding(field, modality, cfg) -> None:
 
 
 def fit_run(cfg: RunConfig, run_dir, *, resume: bool = False, overwrite: bool = False, quiet: bool = False) -> dict:
-    """Fit ``cfg.input`` into ``run_dir``; return the final metrics."""
+    """Fit ``cfg.input`` into ``run_dir``; return the final metrics. Everything
+    about the input is checked before the directory is made."""
     run_dir = Path(run_dir)
+    check_output(run_dir, overwrite=overwrite, resume=resume, marker=CHECKPOINT)
     modality = MODALITIES.get(cfg.modality)
     signal = modality.load(cfg.input, cfg.data)
     field = build_field(cfg.model, modality.in_dim, modality.out_dim(signal))
     check_encoding(field, modality, cfg)
     optimizer = make_optimizer(cfg.train)
-    prepare_run_dir(run_dir, overwrite=overwrite, resume=resume)
-    if not resume:
-        write_text(run_dir / CONFIG, dump_yaml(cfg))
-
+    loss = modality.loss(field.apply, cfg.data, cfg.train)
+    data = modality.training_data(signal, cfg.data)
+    score = jax.jit(modality.score(field.apply, cfg.data))
     init_key, train_key = jax.random.split(jax.random.PRNGKey(cfg.seed))
     params = field.init(init_key)
     state = FitState(params, optimizer.init(params))
-    if resume:
-        state = load_checkpoint(run_dir / CHECKPOINT, state.params, state.opt_state)
 
-    data = modality.training_data(signal, cfg.data)
-    score = jax.jit(modality.score(field.apply, cfg.data))
-    state = fit(
-        modality.loss(field.apply, cfg.data, cfg.train),
-        state,
-        data,
-        cfg.train,
-        optimizer,
-        key=train_key,
-        evaluate=lambda params: {k: float(v) for k, v in score(params, data).items()},
-        checkpoint=run_dir / CHECKPOINT,
-        quiet=quiet,
-        desc=f"fit {Path(cfg.input).name}",
-        hooks=field.training_hooks(cfg.train.steps),
-    )
-
-    save_field(run_dir, field, state.params, modality.metadata(signal, cfg.data))
-    metrics = modality.finish(run_dir, field.apply, state.params, signal, cfg.data)
-    metrics.update({
-        "steps": state.step,
-        "wall_seconds": state.seconds,
-        "seconds_per_step": seconds_per_step(state.history),
-        "param_count": field.param_count(),
-    })
-    write_json(run_dir / "metrics.json", metrics)
-    write_json(run_dir / "history.json", state.history)
-    curve_png(state.history, run_dir / "curve.png", *modality.metric)
+    with building(run_dir, overwrite=overwrite, resume=resume, marker=CHECKPOINT) as work:
+        if resume:
+            state = load_checkpoint(work / CHECKPOINT, state.params, state.opt_state)
+        else:
+            write_text(work / CONFIG, dump_yaml(cfg))
+        state = fit(
+            loss,
+            state,
+            data,
+            cfg.train,
+            optimizer,
+            key=train_key,
+            evaluate=lambda params: {k: float(v) for k, v in score(params, data).items()},
+            checkpoint=work / CHECKPOINT,
+            quiet=quiet,
+            desc=f"fit {Path(cfg.input).name}",
+            hooks=field.training_hooks(cfg.train.steps),
+        )
+        # weights, outputs and metrics first; the pictures last, and a picture that fails costs only itself
+        save_field(work, field, state.params, modality.metadata(signal, cfg.data))
+        metrics = modality.finish(work, field.apply, state.params, signal, cfg.data)
+        metrics.update({
+            "steps": state.step,
+            "wall_seconds": state.seconds,
+            "seconds_per_step": seconds_per_step(state.history),
+            "param_count": field.param_count(),
+        })
+        write_json(work / "metrics.json", metrics)
+        write_json(work / "history.json", state.history)
+        for name, draw in modality.figures(work, field.apply, state.params, signal, cfg.data):
+            drawn(work / name, draw)
+        drawn(work / "curve.png", lambda: curve_png(state.history, work / "curve.png", *modality.metric))
     return metrics
 
 

@@ -82,9 +82,10 @@ ROOT = Path(__file__).resolve().parent.parent
 MNIST = ROOT.parent / "shared" / "data" / "mnist" / "t10k-images-idx3-ubyte.gz"
 
 
-def fit_mnist_collection(out: Path, init: str = "shared", config: str = "mnist_siren.yaml") -> None:
-    """The 10,000 MNIST test digits as SIRENs (``configs/collections/<config>``) with ``init``."""
-    subprocess.run([sys.executable, "-m", "inr", "fit-many", str(MNIST), "--config",
-                    str(ROOT / "configs" / "collections" / config), "--out", str(out),
+def fit_mnist_collection(out: Path, init: str = "shared", config: str = "") -> None:
+    """The 10,000 MNIST test digits as SIRENs (``configs/collections/<config>``, or with no config
+    the built-in image collection default) with ``init``."""
+    configs = ["--config", str(ROOT / "configs" / "collections" / config)] if config else []
+    subprocess.run([sys.executable, "-m", "inr", "fit-many", str(MNIST), *configs, "--out", str(out),
                     "--set", f"collection.init={init}", "--overwrite", "--quiet"], check=True, cwd=ROOT,
                    env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})

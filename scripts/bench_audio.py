@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_common import RESULTS, markdown_table, report_header, write_report  # noqa: E402
 
-from inr.config import load_run_config  # noqa: E402
+from inr.runs import run_config  # noqa: E402
 from inr.plots import curves_png  # noqa: E402
 from inr.runs import data_config_for, fit_run  # noqa: E402
 
@@ -60,8 +60,8 @@ def main(argv=None) -> int:
             path = Path(args.data) / CLIPS[clip]
             for model in args.models:
                 sets = MODELS[model] + [f"train.max_seconds={args.budget}"]
-                cfg = load_run_config([ROOT / "configs" / "audio" / f"{model}.yaml"], sets,
-                                      {"modality": "audio", "input": str(path)}, data_config_for)
+                cfg = run_config([ROOT / "configs" / "audio" / f"{model}.yaml"], sets,
+                                      {"modality": "audio", "input": str(path)})
                 t0 = time.perf_counter()
                 metrics = fit_run(cfg, Path(work) / f"{clip}-{model}", overwrite=True, quiet=True)
                 wall = time.perf_counter() - t0

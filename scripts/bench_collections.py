@@ -3,7 +3,7 @@
     python scripts/bench_collections.py                       # all 10,000 test digits
     python scripts/bench_collections.py --limit 2048 --sweep-limit 512
 
-Part "collection": ``inr fit-many`` with configs/collections/mnist_siren.yaml
+Part "collection": ``inr fit-many`` with the built-in image collection default (inr/modalities/defaults/image-collection.yaml)
 on --limit digits: wall time (process start to merged collection), fields per
 second, final mean/min PSNR, achieved GFLOP/s (analytic MLP FLOPs: 3 matmuls of
 forward size per training step) against this machine's fp32 matmul throughput,
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_common import RESULTS, markdown_table, matmul_gflops, report_header, write_report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFIG = ROOT / "configs" / "collections" / "mnist_siren.yaml"
+CONFIG = ROOT / "inr" / "modalities" / "defaults" / "image-collection.yaml"
 MNIST = ROOT.parent / "shared" / "data" / "mnist" / "t10k-images-idx3-ubyte.gz"
 
 
@@ -79,7 +79,7 @@ def single_path(source: Path, count: int, steps: int) -> float:
 
     from inr.collections.config import CollectionRunConfig
     from inr.collections.idx import read_idx
-    from inr.config import load_run_config
+    from inr.runs import run_config
     from inr.fields.model import build_field
     from inr.modalities import MODALITIES
     from inr.runs import data_config_for
@@ -87,7 +87,7 @@ def single_path(source: Path, count: int, steps: int) -> float:
     from inr.train.fit import fit, make_chunk_fn
     from inr.train.optim import make_optimizer
 
-    cfg = load_run_config([CONFIG], [f"train.steps={steps}"], {"input": str(source)}, data_config_for,
+    cfg = run_config([CONFIG], [f"train.steps={steps}"], {"input": str(source)},
                           CollectionRunConfig)
     image = MODALITIES.get("image")
     field = build_field(cfg.model, 2, 1)

@@ -12,7 +12,7 @@ unlike 1,000 Adam steps from a random init (scripts/bench_predictability.py),
 and only then does the denoiser learn them; metrics on
 decoded 28x28 pictures (pixel L2), plus a digit classifier's confident
 fraction and class entropy. Shapes: occupancy MLPs
-(configs/collections/shapes_occupancy.yaml, made CPU-sized by --shape-sets)
+(the built-in sdf collection default, inr/modalities/defaults/sdf-collection.yaml, made CPU-sized by --shape-sets)
 on --shapes meshes of scripts/make_shapes.py (both made here if no
 collection is given); metrics on 2,048-point normalised surface clouds of
 64^3 marching cubes (Chamfer). The denoiser trains on the training split for
@@ -75,7 +75,7 @@ def fit_shape_collection(out: Path, count: int, sets: list[str], workdir: Path) 
                     "--count", str(count)], check=True)
     overrides = [a for s in sets for a in ("--set", s)]
     subprocess.run([sys.executable, "-m", "inr", "fit-many", str(data), "--config",
-                    str(ROOT / "configs" / "collections" / "shapes_occupancy.yaml"), "--out", str(out),
+                    str(ROOT / "inr" / "modalities" / "defaults" / "sdf-collection.yaml"), "--out", str(out),
                     *overrides, "--quiet"], check=True, cwd=ROOT)
 
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_common import RESULTS, markdown_table, report_header, write_report  # noqa: E402
 from bench_image import NATURAL, natural_image  # noqa: E402
 
-from inr.config import load_run_config  # noqa: E402
+from inr.runs import run_config  # noqa: E402
 from inr.modalities.image_io import write_image  # noqa: E402
 from inr.runs import data_config_for, fit_run  # noqa: E402
 
@@ -37,7 +37,7 @@ THRESHOLDS = (30.0, 35.0, 40.0)
 
 def fit(model: str, image: Path, workdir: Path, sets: list[str]) -> dict:
     files = [ROOT / "configs" / "image" / f"{model}.yaml"]
-    cfg = load_run_config(files, sets, {"modality": "image", "input": str(image)}, data_config_for)
+    cfg = run_config(files, sets, {"modality": "image", "input": str(image)})
     out = workdir / f"{model}_{image.stem}"
     metrics = fit_run(cfg, out, overwrite=True, quiet=True)
     metrics["history"] = json.loads((out / "history.json").read_text())
@@ -87,7 +87,7 @@ def part_speed(workdir: Path, models: list[str], budget: float, photos: list[str
         default_rows = []
         for name in photos:
             path = natural_image(name, 256, workdir, gray=True)
-            cfg = load_run_config([], budget_sets, {"modality": "image", "input": str(path)}, data_config_for)
+            cfg = run_config([], budget_sets, {"modality": "image", "input": str(path)})
             m = fit_run(cfg, workdir / f"default_{name}", overwrite=True, quiet=True)
             default_rows.append([name, m["psnr"], m["steps"], m["wall_seconds"]])
             print(f"  default on {name}: {default_rows[-1]}", flush=True)

@@ -19,7 +19,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_common import RESULTS, markdown_table, matmul_gflops, report_header, write_report  # noqa: E402
 
-from inr.config import load_run_config  # noqa: E402
+from inr.runs import run_config  # noqa: E402
 from inr.modalities.image_io import resize, write_image  # noqa: E402
 from inr.runs import data_config_for, fit_run  # noqa: E402
 
@@ -34,7 +34,7 @@ def siren_flops_per_step(n_pixels: int, widths: list[int]) -> float:
 
 
 def run(config_files, sets, image: Path, workdir: Path, name: str) -> dict:
-    cfg = load_run_config(config_files, sets, {"modality": "image", "input": str(image)}, data_config_for)
+    cfg = run_config(config_files, sets, {"modality": "image", "input": str(image)})
     out = workdir / name
     metrics = fit_run(cfg, out, overwrite=True, quiet=True)
     import json

@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_common import RESULTS, markdown_table, report_header, write_report  # noqa: E402
 
-from inr.config import load_run_config  # noqa: E402
+from inr.runs import run_config  # noqa: E402
 from inr.errors import InrError  # noqa: E402
 from inr.modalities.sdf.shapes import load_shape  # noqa: E402
 from inr.runs import data_config_for, fit_run  # noqa: E402
@@ -64,9 +64,9 @@ def main(argv=None) -> int:
             for model in args.models:
                 if model == "siren" and path.stem not in args.siren_meshes and not args.meshes:
                     continue
-                cfg = load_run_config([ROOT / "configs" / "sdf" / f"{model}.yaml"],
+                cfg = run_config([ROOT / "configs" / "sdf" / f"{model}.yaml"],
                                       [f"train.max_seconds={args.budget}"],
-                                      {"modality": "sdf", "input": str(path)}, data_config_for)
+                                      {"modality": "sdf", "input": str(path)})
                 run = Path(work) / f"{path.stem}-{model}"
                 t0 = time.perf_counter()
                 m = fit_run(cfg, run, overwrite=True, quiet=True)

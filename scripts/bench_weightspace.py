@@ -13,7 +13,7 @@ with attention in them (DWSNets' SAB default), with and without input-space
 augmentation, and with probe features (each field's neuron activations at 64
 learned input points, Kofinas et al. 2024). Optional rows: the DWSNet
 with probes on a random-init collection of standard SIRENs (--siren-collection, made
-with configs/collections/mnist_siren.yaml and collection.init=random), and
+with the built-in image collection default and collection.init=random), and
 the MLP on a shared-init collection (--shared-collection), whose neurons are
 aligned across fields. Writes scripts/results/bench_weightspace.md.
 """

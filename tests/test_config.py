@@ -1,6 +1,7 @@
 import pytest
 
-from inr.config import RunConfig, load_run_config, parse_set
+from inr.config import RunConfig, parse_set
+from inr.runs import run_config
 from inr.errors import InrError
 from inr.modalities.image import ImageDataConfig
 from inr.registry import Registry
@@ -8,7 +9,7 @@ from inr.runs import data_config_for
 
 
 def load(files=(), sets=(), overrides=None):
-    return load_run_config(list(files), list(sets), overrides or {}, data_config_for)
+    return run_config(list(files), list(sets), overrides or {})
 
 
 def test_precedence_defaults_file_set(tmp_path):

@@ -11,7 +11,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 from inr.collections.config import CollectionRunConfig
 from inr.collections.fitmany import fit_many
 from inr.collections.format import load_collection
-from inr.config import load_run_config, merged
+from inr.config import merged
+from inr.runs import run_config
 from inr.diffusion.train import DiffusionConfig
 from inr.runs import data_config_for, fit_run
 from inr.schema import from_dict
@@ -54,7 +55,7 @@ def test_config_runs_a_few_steps(config, small_image, tmp_path):
             signal, sets = str(folder), sets + [s for s in SIGNALS["sdf"][1] if "encoding" not in s]
         else:
             signal = DIGITS
-        cfg = load_run_config([config], sets, {"input": signal}, data_config_for, CollectionRunConfig)
+        cfg = run_config([config], sets, {"input": signal}, CollectionRunConfig)
         fit_many(cfg, tmp_path / "coll", quiet=True)
         assert len(load_collection(tmp_path / "coll")) == 2
         return
@@ -68,7 +69,7 @@ def test_config_runs_a_few_steps(config, small_image, tmp_path):
         modality, signal = "image", str(small_image)
         files.append(os.path.join(ROOT, "configs", "smoke.yaml"))
         sets.append("data.resize=[16, 16]")
-    cfg = load_run_config(files, sets, {"modality": modality, "input": signal}, data_config_for)
+    cfg = run_config(files, sets, {"modality": modality, "input": signal})
     metrics = fit_run(cfg, tmp_path / "run", quiet=True)
     assert metrics["steps"] == 4
     metric = {"image": "psnr", "audio": "snr", "sdf": "iou"}[modality]

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from inr.config import load_run_config
+from inr.runs import run_config
 from inr.runs import data_config_for, fit_run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -11,7 +11,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.mark.slow
 def test_siren_colab_protocol_reaches_35_db(tmp_path):
-    cfg = load_run_config([f"{ROOT}/configs/image/siren.yaml"], [],
-                          {"modality": "image", "input": f"{ROOT}/assets/cameraman.png"}, data_config_for)
+    cfg = run_config([f"{ROOT}/configs/image/siren.yaml"], [],
+                          {"modality": "image", "input": f"{ROOT}/assets/cameraman.png"})
     metrics = fit_run(cfg, tmp_path / "siren", quiet=True)
     assert metrics["psnr"] >= 35.0, metrics

@@ -32,18 +32,18 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def cmd_fit(args) -> int:
-    from inr.config import load_run_config
-    from inr.runs import data_config_for, fit_run, saved_config
+    from inr.rundir import resume_dir
+    from inr.runs import CHECKPOINT, fit_run, run_config, saved_config
 
     if args.resume:
         if args.config or args.set:
             raise InrError("--resume continues with the run's saved config.yaml; drop --config and --set")
-        cfg = saved_config(args.out)
+        cfg = saved_config(resume_dir(args.out, CHECKPOINT))
         if Path(cfg.input).resolve() != Path(args.path).resolve():
             raise InrError(f"{args.out}: was fitted to {cfg.input}, not {args.path}")
     else:
         overrides = {"modality": args.modality, "input": str(args.path)}
-        cfg = load_run_config(args.config or [], args.set or [], overrides, data_config_for)
+        cfg = run_config(args.config or [], args.set or [], overrides)
     metrics = fit_run(cfg, Path(args.out), resume=args.resume, overwrite=args.overwrite, quiet=args.quiet)
     if not args.quiet:
         print(json.dumps(metrics))
@@ -56,7 +56,8 @@ def cmd_compare(args) -> int:
     from inr.modalities import MODALITIES
 
     configs = args.config or [None]
-    rows = compare(args.modality, args.inputs, configs, args.set or [], Path(args.out), quiet=args.quiet)
+    rows = compare(args.modality, args.inputs, configs, args.set or [], Path(args.out), overwrite=args.overwrite,
+                   quiet=args.quiet)
     metric, label = MODALITIES.get(args.modality).metric
     if not args.quiet:
         for r in rows:
@@ -124,33 +125,35 @@ def _init_devices(args) -> None:
     jax.distributed.initialize(args.coordinator, args.num_processes, args.process_id)
 
 
-def _collection_config(args, saved: Path):
+def _collection_config(args, marker: str):
     """fit-many and meta-init: the config from --config/--set/--limit, or on
-    --resume the one ``saved`` in the output directory."""
+    --resume the one saved in the run being resumed (found by ``marker``)."""
     from inr.collections.config import CollectionRunConfig
-    from inr.config import load_run_config, read_yaml, resolve
-    from inr.runs import data_config_for
+    from inr.collections.sources import source_modality
+    from inr.config import read_yaml, resolve
+    from inr.modalities import MODALITIES
+    from inr.rundir import resume_dir
+    from inr.runs import CONFIG, data_config_for, run_config
 
     if args.resume:
         if args.config or args.set or args.limit is not None:
-            raise InrError(f"--resume continues with {args.out}'s saved {saved.name}; drop --config, --set, --limit")
-        if not saved.is_file():
-            raise InrError(f"{args.out}: nothing to resume (no {saved.name})")
-        cfg = resolve(read_yaml(saved), data_config_for, CollectionRunConfig)
+            raise InrError(f"--resume continues with {args.out}'s saved {CONFIG}; drop --config, --set, --limit")
+        cfg = resolve(read_yaml(resume_dir(args.out, marker) / CONFIG), data_config_for, CollectionRunConfig)
         if Path(cfg.input).resolve() != Path(args.source).resolve():
             raise InrError(f"{args.out}: was made from {cfg.input}, not {args.source}")
         return cfg
     overrides = {"input": str(args.source)}
     if args.limit is not None:
         overrides["collection"] = {"limit": args.limit}
-    return load_run_config(args.config or [], args.set or [], overrides, data_config_for, CollectionRunConfig)
+    return run_config(args.config or [], args.set or [], overrides, CollectionRunConfig,
+                      modality=source_modality(args.source, [MODALITIES.get(n) for n in MODALITIES.names()]))
 
 
 def cmd_fit_many(args) -> int:
     from inr.collections.fitmany import CONFIG, fit_many
 
     _init_devices(args)
-    cfg = _collection_config(args, Path(args.out) / CONFIG)
+    cfg = _collection_config(args, CONFIG)
     summary = fit_many(cfg, Path(args.out), resume=args.resume, overwrite=args.overwrite, quiet=args.quiet)
     if not args.quiet:
         print(json.dumps(summary))
@@ -159,9 +162,9 @@ def cmd_fit_many(args) -> int:
 
 def cmd_meta_init(args) -> int:
     from inr.collections.metainit import COLLECTION_CONFIG, meta_init
-    from inr.runs import CONFIG
+    from inr.runs import CHECKPOINT
 
-    cfg = _collection_config(args, Path(args.out) / CONFIG)
+    cfg = _collection_config(args, CHECKPOINT)
     summary = meta_init(cfg, Path(args.out), resume=args.resume, overwrite=args.overwrite, quiet=args.quiet)
     if not args.quiet:
         print(json.dumps(summary))
@@ -265,10 +268,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="inr", description="Fit, render and inspect neural fields.")
     sub = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
 
-    fit = sub.add_parser("fit", help="fit one signal")
+    defaults = ", ".join(f"{n}: inr/modalities/defaults/{MODALITIES.get(n).defaults['fit']}" for n in MODALITIES.names())
+    fit = sub.add_parser("fit", help="fit one signal", description="Fit one signal. With no --config the "
+                         f"modality's built-in default is used ({defaults}); --config files apply over it.")
     fit.add_argument("modality", choices=MODALITIES.names(), help="signal type")
     fit.add_argument("path", help="input file")
-    fit.add_argument("--config", action="append", metavar="FILE", help="YAML config (repeatable, applied in order)")
+    fit.add_argument("--config", action="append", metavar="FILE",
+                     help="YAML config (repeatable, applied in order over the modality's built-in default)")
     fit.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one config key, e.g. train.lr=1e-3")
     fit.add_argument("--out", required=True, metavar="RUNDIR", help="run directory")
     mode = fit.add_mutually_exclusive_group()
@@ -284,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="a model config to compare (repeatable; default: the built-in default)")
     comp.add_argument("--set", action="append", metavar="KEY=VALUE", help="override applied to every config")
     comp.add_argument("--out", required=True, metavar="DIR", help="where the runs, compare.md and compare.png go")
+    comp.add_argument("--overwrite", action="store_true", help="replace an existing DIR")
     comp.add_argument("--quiet", action="store_true")
     comp.set_defaults(func=cmd_compare)
 

@@ -47,3 +47,5 @@ class CollectionConfig:
 @dataclass
 class CollectionRunConfig(RunConfig):
     collection: CollectionConfig = field(default_factory=CollectionConfig)
+
+    defaults = "collection"

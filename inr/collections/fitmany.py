@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from inr.atomic import write_text
 from inr.collections.config import CollectionRunConfig
-from inr.collections.format import WEIGHTS, merge, part_path, write_part
+from inr.collections.format import PARTS, WEIGHTS, merge, part_path, write_part
 from inr.collections.sources import list_items
 from inr.config import dump_yaml
 from inr.errors import InrError
@@ -29,12 +29,11 @@ from inr.fields.layout import flatten
 from inr.fields.model import build_field
 from inr.modalities import MODALITIES
 from inr.registry import Registry
-from inr.runs import check_encoding, prepare_run_dir
+from inr.rundir import building, check_output, partial_path
+from inr.runs import CONFIG, check_encoding
 from inr.train.checkpoint import FitState, load_checkpoint
 from inr.train.fit import fit, init_opt_state, make_chunk_fn
 from inr.train.optim import make_optimizer
-
-CONFIG = "config.yaml"
 
 # init mode -> make(field, cfg) -> params_for(js, ks): stacked params for fields js,
 # where ks[i] says which of its signal's K fits field js[i] is
@@ -120,27 +119,34 @@ def fit_many(cfg: CollectionRunConfig, out, *, resume: bool = False, overwrite: 
     if ccfg.fits_per_signal < 1 or ccfg.chunk_size < 1:
         raise InrError("collection.fits_per_signal and collection.chunk_size must be >= 1")
     items = list_items(cfg.input, modality, cfg.data, ccfg.limit)
+    if resume and (out / WEIGHTS).is_file() and not partial_path(out).exists():
+        return {"collection": str(out), "fields": len(items) * ccfg.fits_per_signal, "already_complete": True}
+    owner = jax.process_index() == 0
+    if owner:
+        check_output(out, overwrite=overwrite, resume=resume, marker=CONFIG)
     field = build_field(cfg.model, modality.in_dim, modality.out_dim(items[0].load()))
     check_encoding(field, modality, cfg)
     params_for = INITS.get(ccfg.init)(field, cfg)
     optimizer = make_optimizer(cfg.train)
-    if (out / WEIGHTS).is_file() and resume:
-        return {"collection": str(out), "fields": len(items) * ccfg.fits_per_signal, "already_complete": True}
-    if jax.process_index() == 0:
-        prepare_run_dir(out, resume=resume, overwrite=overwrite, marker=CONFIG)
-        if not resume:
-            write_text(out / CONFIG, dump_yaml(cfg))
-    _barrier("inr-fit-many-prepared")
+    loss = modality.loss(field.apply, cfg.data, cfg.train)
+    template = params_template(field)
+    check_real_weights(template, cfg)
+    with building(out, overwrite=overwrite, resume=resume, marker=CONFIG, keep=f"{PARTS}/*", owner=owner) as work:
+        if owner and not resume:
+            write_text(work / CONFIG, dump_yaml(cfg))
+        _barrier("inr-fit-many-prepared")
+        return _fit_all(cfg, modality, items, field, params_for, optimizer, loss, template, out, work, resume, quiet)
 
+
+def _fit_all(cfg, modality, items, field, params_for, optimizer, loss, template, out, work, resume, quiet) -> dict:
+    """Fit this process's chunks into parts under ``work``; process 0 merges them."""
+    ccfg = cfg.collection
     devices = jax.local_devices()
     sharding = NamedSharding(Mesh(np.asarray(devices), ("fields",)), PartitionSpec("fields"))
     plan = _Plan(items, ccfg.fits_per_signal, ccfg.chunk_size, len(devices))
-    loss = modality.loss(field.apply, cfg.data, cfg.train)
     hooks = tuple(field.training_hooks(cfg.train.steps))
     chunk_fn = make_chunk_fn(loss, optimizer, hooks, stacked=True)
     score = jax.jit(jax.vmap(modality.score(field.apply, cfg.data)))
-    template = params_template(field)
-    check_real_weights(template, cfg)
 
     def evaluate(params, data, n_real):
         s = {k: v[:n_real] for k, v in jax.device_get(score(params, data)).items()}  # padding excluded
@@ -154,9 +160,9 @@ def fit_many(cfg: CollectionRunConfig, out, *, resume: bool = False, overwrite: 
     try:
         for c in mine:
             n_real = plan.chunk(c)[1]
-            if not part_path(out, c).is_file():
+            if not part_path(work, c).is_file():
                 _fit_chunk(c, plan, cfg, modality, field, params_for, optimizer, loss, hooks, chunk_fn, score,
-                           evaluate, sharding, out, resume)
+                           evaluate, sharding, work, resume)
             bar.update(n_real)
     finally:
         bar.close()
@@ -165,10 +171,10 @@ def fit_many(cfg: CollectionRunConfig, out, *, resume: bool = False, overwrite: 
                "processes": jax.process_count(), "seconds": time.perf_counter() - t0}
     _barrier("inr-fit-many-parts-written")
     if jax.process_index() == 0:
-        missing = [c for c in range(plan.n_chunks) if not part_path(out, c).is_file()]
+        missing = [c for c in range(plan.n_chunks) if not part_path(work, c).is_file()]
         if missing:
             raise InrError(f"{out}: parts {missing[:5]} are missing; continue with --resume")
-        merge(out, plan.n_chunks, field, template, _header(cfg, modality, items[0], plan))
+        merge(work, plan.n_chunks, field, template, _header(cfg, modality, items[0], plan))
     return summary
 
 

@@ -36,8 +36,9 @@ from inr.errors import InrError
 from inr.fields.io import save_field
 from inr.fields.model import build_field
 from inr.modalities import MODALITIES
-from inr.plots import curve_png
-from inr.runs import CHECKPOINT, CONFIG, check_encoding, prepare_run_dir
+from inr.plots import curve_png, drawn
+from inr.rundir import building, check_output
+from inr.runs import CHECKPOINT, CONFIG, check_encoding
 from inr.train.config import TrainConfig
 from inr.train.fit import fit, restore, start_state
 from inr.train.optim import make_optimizer
@@ -110,10 +111,7 @@ def meta_init(cfg: CollectionRunConfig, out, *, resume: bool = False, overwrite:
     m = cfg.collection.meta
     if m.batch_size > len(items):
         raise InrError(f"{cfg.input}: {len(items)} signals, fewer than collection.meta.batch_size = {m.batch_size}")
-    prepare_run_dir(out, overwrite=overwrite, resume=resume)
-    if not resume:
-        write_text(out / CONFIG, dump_yaml(cfg))
-
+    check_output(out, overwrite=overwrite, resume=resume, marker=CHECKPOINT)
     data = stack_training_data([modality.training_data(item.load(), cfg.data) for item in
                                 tqdm(items, disable=quiet, desc="load", unit="signal", dynamic_ncols=True)], cfg.input)
     loss = modality.loss(field.apply, cfg.data, cfg.train)
@@ -122,8 +120,6 @@ def meta_init(cfg: CollectionRunConfig, out, *, resume: bool = False, overwrite:
     init_key, train_key = jax.random.split(jax.random.PRNGKey(cfg.seed))
     start = {"init": field.init(init_key), "log_lr": jnp.asarray(math.log(cfg.train.lr), jnp.float32)}
     state = start_state(start, outer, outer_cfg)
-    if resume:
-        state = restore(out / CHECKPOINT, state)
 
     adapt = jax.vmap(make_adapt(loss, cfg.train), in_axes=(None, None, 0, 0))
     score = jax.vmap(modality.score(field.apply, cfg.data))
@@ -138,21 +134,27 @@ def meta_init(cfg: CollectionRunConfig, out, *, resume: bool = False, overwrite:
         return {f"{k}_fitted": float(np.mean(v)) for k, v in jax.device_get(probe_scores(meta)).items()} | {
             "lr": float(jnp.exp(meta["log_lr"]))}
 
-    before = evaluate(start)
-    t0 = time.perf_counter()
-    state = fit(make_meta_loss(loss, cfg.train, m.batch_size, len(items), m.learn_lr), state, data, outer_cfg, outer,
-                key=train_key, evaluate=evaluate, checkpoint=out / CHECKPOINT, quiet=quiet,
-                desc=f"meta-init {out.name}")
-    lr = float(jnp.exp(state.params["log_lr"]))
-    save_field(out, field, state.params["init"], modality.metadata(first, cfg.data))
-    collection_cfg = dataclasses.replace(
-        cfg, train=dataclasses.replace(cfg.train, lr=lr),
-        collection=dataclasses.replace(cfg.collection, init="field", init_field=str(out.resolve())))
-    write_text(out / COLLECTION_CONFIG, dump_yaml(collection_cfg))
-    summary = {"signals": len(items), "outer_steps": state.step, "seconds": time.perf_counter() - t0,
-               "lr": lr, "random_init": before, "learned_init": evaluate(state.params)}
-    write_json(out / "metrics.json", summary)
-    write_json(out / "history.json", state.history)
-    key = modality.metric[0]
-    curve_png(state.history, out / "curve.png", f"{key}_fitted", f"{key} after the fit ({PROBE} signals)")
+    with building(out, overwrite=overwrite, resume=resume, marker=CHECKPOINT) as work:
+        if resume:
+            state = restore(work / CHECKPOINT, state)
+        else:
+            write_text(work / CONFIG, dump_yaml(cfg))
+        before = evaluate(start)
+        t0 = time.perf_counter()
+        meta_loss = make_meta_loss(loss, cfg.train, m.batch_size, len(items), m.learn_lr)
+        state = fit(meta_loss, state, data, outer_cfg, outer, key=train_key, evaluate=evaluate, checkpoint=work / CHECKPOINT, quiet=quiet,
+                    desc=f"meta-init {out.name}")
+        lr = float(jnp.exp(state.params["log_lr"]))
+        save_field(work, field, state.params["init"], modality.metadata(first, cfg.data))
+        collection_cfg = dataclasses.replace(
+            cfg, train=dataclasses.replace(cfg.train, lr=lr),
+            collection=dataclasses.replace(cfg.collection, init="field", init_field=str(out.resolve())))
+        write_text(work / COLLECTION_CONFIG, dump_yaml(collection_cfg))
+        summary = {"signals": len(items), "outer_steps": state.step, "seconds": time.perf_counter() - t0,
+                   "lr": lr, "random_init": before, "learned_init": evaluate(state.params)}
+        write_json(work / "metrics.json", summary)
+        write_json(work / "history.json", state.history)
+        key = modality.metric[0]
+        drawn(work / "curve.png", lambda: curve_png(state.history, work / "curve.png", f"{key}_fitted",
+                                                    f"{key} after the fit ({PROBE} signals)"))
     return summary

@@ -43,6 +43,18 @@ def _folder_items(path: Path, modality, cfg) -> list[Item]:
     return [Item(i, str(p), None, (lambda p=p: modality.load(p, cfg))) for i, p in enumerate(files)]
 
 
+def source_modality(source, modalities) -> str:
+    """The modality a collection source holds when no config names one: an
+    IDX file holds images; a folder, the modality most of its files are in."""
+    path = Path(source)
+    if not path.is_dir():
+        return "image"
+    suffixes = [p.suffix.lower() for p in path.iterdir() if p.is_file()]
+    counts = {m.name: sum(s in m.extensions for s in suffixes) for m in modalities}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else "image"
+
+
 def list_items(source, modality, cfg, limit: int = 0) -> list[Item]:
     """The collection's items in order (the first ``limit`` when > 0)."""
     path = Path(source)
@@ -57,4 +69,19 @@ def list_items(source, modality, cfg, limit: int = 0) -> list[Item]:
     if not items:
         exts = " ".join(sorted(modality.extensions))
         raise InrError(f"{path}: no {modality.name} files in it (looked for {exts})")
-    return items[:limit] if limit > 0 else items
+    items = items[:limit] if limit > 0 else items
+    if path.is_dir():
+        check_items(items, modality)
+    return items
+
+
+def check_items(items: list[Item], modality) -> None:
+    """Load every item once, before any output exists: a file that does not
+    read, or whose size differs from the first's, is an error naming it.
+    (An IDX file's records share one size by construction.)"""
+    first = modality.size(items[0].load())
+    for item in items[1:]:
+        size = modality.size(item.load())
+        if size != first:
+            raise InrError(f"{item.source}: size {size} differs from {items[0].source}'s {first}; the fields of "
+                           "a collection share one size (resize the signals, or for images set data.resize)")

@@ -26,12 +26,12 @@ from inr.diffusion.tokens import Tokenizer
 from inr.diffusion.standardise import Standardiser
 from inr.diffusion.train import DiffusionConfig, build, check_config, init_state, schedule_of, train
 from inr.errors import InrError
-from inr.fields.io import field_from_spec
+from inr.fields.io import field_from_spec, params_template
 from inr.fields.layout import unflatten
 from inr.io import open_tree, read_format_json, save_tree
 from inr.modalities import MODALITIES
-from inr.plots import curve_png
-from inr.runs import prepare_run_dir
+from inr.plots import curve_png, drawn
+from inr.rundir import building, check_output, resume_dir
 from inr.schema import from_dict, to_dict
 from inr.train.fit import restore
 from inr.weightspace.data import split_by_signal
@@ -55,34 +55,37 @@ def train_run(cfg: DiffusionConfig, collection, out, *, resume: bool = False, ov
     tok = Tokenizer.from_layout(coll.meta["layout"])
     if not resume:
         check_augment(cfg.augment, coll.meta, tok, f"{collection}: augment")
-    prepare_run_dir(out, overwrite=overwrite, resume=resume, marker=CHECKPOINT)
+    check_output(out, overwrite=overwrite, resume=resume, marker=CHECKPOINT)
     if resume:  # the interrupted run's own config (its split, seed and schedule), written before training
-        saved = read_yaml(out / CONFIG)
+        saved_path = resume_dir(out, CHECKPOINT) / CONFIG
+        saved = read_yaml(saved_path)
         saved.pop("collection", None)
-        cfg = from_dict(DiffusionConfig, saved, where=str(out / CONFIG))
+        cfg = from_dict(DiffusionConfig, saved, where=str(saved_path))
         check_config(cfg)
     split = _split(coll, cfg)
     if len(split["train"]) == 0:
         raise InrError(f"{collection}: no training fields in split {cfg.split}")
     std = Standardiser.fit(coll.weights[split["train"]], cfg.standardize, cfg.standardize_by, tok)
     augment = make_augment(cfg.augment, coll.meta, tok, std, f"{collection}: augment")
-    if not resume:
-        write_text(out / CONFIG, yaml.safe_dump({"collection": str(collection), **to_dict(cfg)}, sort_keys=False))
     state = init_state(cfg, tok)
-    if resume:
-        state = restore(out / CHECKPOINT, state)
-    state = train(cfg, tok, std.forward(coll.weights[split["train"]]), state, checkpoint=out / CHECKPOINT,
-                  quiet=quiet, augment=augment)
-    save_tree(out / "denoiser.safetensors", {"params": state.extra["ema"], **std.arrays()})
-    header = signal_meta(coll.meta)
-    write_json(out / "diffusion.json", {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "collection": str(collection),
-        "config": to_dict(cfg), "layout": coll.meta["layout"], "field": {k: coll.meta[k] for k in ("model", "in_dim",
-                                                                                                   "out_dim")},
-        "header": header, "split": {k: v.tolist() for k, v in split.items()}, "steps": state.step,
-    })
-    write_json(out / "history.json", state.history)
-    curve_png(state.history, out / "curve.png", "loss_mean", f"{cfg.prediction} MSE (standardised weights)")
+    with building(out, overwrite=overwrite, resume=resume, marker=CHECKPOINT) as work:
+        if resume:
+            state = restore(work / CHECKPOINT, state)
+        else:
+            write_text(work / CONFIG, yaml.safe_dump({"collection": str(collection), **to_dict(cfg)},
+                                                     sort_keys=False))
+        state = train(cfg, tok, std.forward(coll.weights[split["train"]]), state, checkpoint=work / CHECKPOINT,
+                      quiet=quiet, augment=augment)
+        save_tree(work / "denoiser.safetensors", {"params": state.extra["ema"], **std.arrays()})
+        write_json(work / "diffusion.json", {
+            "format": FORMAT, "format_version": FORMAT_VERSION, "collection": str(collection),
+            "config": to_dict(cfg), "layout": coll.meta["layout"],
+            "field": {k: coll.meta[k] for k in ("model", "in_dim", "out_dim")},
+            "header": signal_meta(coll.meta), "split": {k: v.tolist() for k, v in split.items()}, "steps": state.step,
+        })
+        write_json(work / "history.json", state.history)
+        drawn(work / "curve.png", lambda: curve_png(state.history, work / "curve.png", "loss_mean",
+                                                    f"{cfg.prediction} MSE (standardised weights)"))
     return {"steps": state.step, "seconds": state.seconds, "loss": state.history[-1]["loss_mean"] if state.history
             else None, "train_fields": int(len(split["train"]))}
 
@@ -119,7 +122,7 @@ def sample_run(run_dir, out, n: int, *, steps: int = 0, seed: int = 0, overwrite
     if not 0 <= steps <= cfg.timesteps:
         raise InrError(f"--steps must be between 0 (full DDPM) and the run's {cfg.timesteps} timesteps (got {steps})")
     out = Path(out)
-    prepare_run_dir(out, overwrite=overwrite, resume=False)
+    check_output(out, overwrite=overwrite, resume=False, marker=None)
     method = "ddim" if steps else "ddpm"
     x = sample(apply, params, schedule_of(cfg), jax.random.PRNGKey(seed), n, tok.size, method, steps)
     weights = std.inverse(x)
@@ -128,19 +131,20 @@ def sample_run(run_dir, out, n: int, *, steps: int = 0, seed: int = 0, overwrite
                                                 "steps": steps or cfg.timesteps, "seed": seed,
                                                 "collection": run["collection"], "split": run["split"]}}
     records = [{"index": i, "source": f"sample-{i}", "seed": seed} for i in range(n)]
-    template = field.init(jax.random.PRNGKey(0))
-    write_collection(out, field, weights, template, header, records)
+    template = params_template(field)
     finite = bool(np.all(np.isfinite(weights)))
     modality = MODALITIES.get(run["header"].get("modality", ""))
-    if finite:  # rendered from the weights in memory, as the collection holds them
-        params = [unflatten(jnp.asarray(w, jnp.float32), template) for w in weights[:64]]
-        modality.render_many(field.apply, params, header, out / "samples.png")
-        # the first few as files of their own: pictures, clips or meshes (128^3 marching cubes)
-        options = {"resolution": 128} if "resolution" in modality.render_options else {}
-        (out / "decoded").mkdir(exist_ok=True)
-        for i in range(min(n, SAMPLE_FILES)):
-            modality.render(field.apply, params[i], header,
-                            out / "decoded" / f"sample-{i:03d}{modality.field_suffix}", **options)
+    with building(out, overwrite=overwrite) as work:
+        write_collection(work, field, weights, template, header, records)
+        if finite:  # rendered from the weights in memory, as the collection holds them
+            params = [unflatten(jnp.asarray(w, jnp.float32), template) for w in weights[:64]]
+            drawn(work / "samples.png", lambda: modality.render_many(field.apply, params, header, work / "samples.png"))
+            # the first few as files of their own: pictures, clips or meshes (128^3 marching cubes)
+            options = {"resolution": 128} if "resolution" in modality.render_options else {}
+            (work / "decoded").mkdir()
+            for i in range(min(n, SAMPLE_FILES)):
+                modality.render(field.apply, params[i], header,
+                                work / "decoded" / f"sample-{i:03d}{modality.field_suffix}", **options)
     return {"samples": n, "method": method, "steps": steps or cfg.timesteps, "finite": finite}
 
 

@@ -50,6 +50,7 @@ class AudioModality:
     render_options = ("rate",)
     progressive_encodings = True
     field_suffix = ".wav"
+    defaults = {"fit": "audio.yaml", "collection": "audio-collection.yaml"}
 
     def load(self, path, cfg: AudioDataConfig) -> AudioSignal:
         samples, rate, subtype = load_audio(path)
@@ -69,6 +70,9 @@ class AudioModality:
 
     def out_dim(self, signal: AudioSignal) -> int:
         return signal.samples.shape[1]
+
+    def size(self, signal) -> tuple:
+        return (*signal.samples.shape, signal.rate)
 
     def training_data(self, signal: AudioSignal, cfg) -> dict:
         coords = grid((signal.samples.shape[0],))
@@ -106,11 +110,17 @@ class AudioModality:
         meta = self.metadata(signal, cfg)
         recon, rate = self.decode(apply, params, meta)
         write_audio(Path(run_dir) / "reconstruction.wav", recon * signal.peak, rate, signal.subtype)
-        audio_png(signal.samples, recon, rate, Path(run_dir) / "comparison.png")
         return {
             "mse": float(np.mean((recon - signal.samples) ** 2)),
             "snr": float(snr_db(recon, signal.samples)),
         }
+
+    def figures(self, run_dir, apply, params, signal: AudioSignal, cfg) -> list:
+        def comparison():
+            recon, rate = self.decode(apply, params, self.metadata(signal, cfg))
+            audio_png(signal.samples, recon, rate, Path(run_dir) / "comparison.png")
+
+        return [("comparison.png", comparison)]
 
     def render(self, apply, params, meta: dict, out, rate=None) -> None:
         if rate is not None and rate < 1:

@@ -17,11 +17,16 @@ class Modality(Protocol):
     render_options: tuple  # keyword options render() accepts (size, rate, ...)
     progressive_encodings: bool  # per-sample (coords, targets) errors exist, so SAPE can grow
     field_suffix: str  # the file one field is written to by default (.png, .wav, .ply)
+    defaults: dict  # {"fit": file, "collection": file}: the built-in configs in inr/modalities/defaults/
 
     def load(self, path, cfg) -> Any:
         """Read and validate the input file; raise InrError on bad input."""
 
     def out_dim(self, signal) -> int: ...
+
+    def size(self, signal) -> tuple:
+        """What the signals of one collection must share (an image's height,
+        width and channels; a clip's samples and channels)."""
 
     def training_data(self, signal, cfg) -> dict:
         """Arrays for the loss: at least ``coords`` and ``targets``."""
@@ -37,7 +42,12 @@ class Modality(Protocol):
         """What a decoder needs besides the spec (normalisation, shape, ...)."""
 
     def finish(self, run_dir, apply: Callable, params, signal, cfg) -> dict:
-        """Write the modality's outputs into ``run_dir``; return final metrics."""
+        """Write the modality's outputs (reconstruction, mesh) into ``run_dir``;
+        return final metrics."""
+
+    def figures(self, run_dir, apply: Callable, params, signal, cfg) -> list:
+        """``[(file name, draw)]``: the run's pictures, drawn after its metrics
+        are written; ``draw()`` writes the file into ``run_dir``."""
 
     def render(self, apply: Callable, params, meta: dict, out, **options) -> None:
         """Write the field to the file ``out`` (its suffix picks the format)."""

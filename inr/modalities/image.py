@@ -73,6 +73,7 @@ class ImageModality:
     render_options = ("size",)
     progressive_encodings = True
     field_suffix = ".png"
+    defaults = {"fit": "image.yaml", "collection": "image-collection.yaml"}
 
     def load(self, path, cfg: ImageDataConfig) -> ImageSignal:
         NORMALIZATIONS.get(cfg.normalize)
@@ -89,6 +90,9 @@ class ImageModality:
 
     def out_dim(self, signal: ImageSignal) -> int:
         return signal.pixels.shape[-1]
+
+    def size(self, signal) -> tuple:
+        return tuple(signal.pixels.shape)
 
     def _normalise(self, cfg):
         return NORMALIZATIONS.get(cfg.normalize)
@@ -151,6 +155,9 @@ class ImageModality:
             metrics["train_psnr"] = psnr(recon[mask], signal.pixels[mask])
             metrics["test_psnr"] = psnr(recon[~mask], signal.pixels[~mask])
         return metrics
+
+    def figures(self, run_dir, apply, params, signal: ImageSignal, cfg) -> list:
+        return []  # reconstruction.png is the picture
 
     def render(self, apply, params, meta: dict, out, size=None) -> None:
         shape = tuple(size) if size else tuple(meta["signal"]["shape"])

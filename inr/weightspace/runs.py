@@ -14,9 +14,10 @@ from inr.atomic import write_json, write_text
 from inr.collections.format import load_collection
 from inr.errors import InrError
 from inr.io import load_tree, read_format_json, save_tree
-from inr.plots import confusion_png, curve_png
+from inr.plots import confusion_png, curve_png, drawn
 from inr.config import read_yaml
-from inr.runs import CHECKPOINT, prepare_run_dir
+from inr.rundir import building, check_output, resume_dir
+from inr.runs import CHECKPOINT
 from inr.schema import from_dict, to_dict
 from inr.weightspace.data import from_collection, standardise
 from inr.weightspace.models import WEIGHT_MODELS
@@ -49,32 +50,35 @@ def train_run(cfg: WeightTrainConfig, collection, out, *, overwrite: bool = Fals
     import yaml
 
     out = Path(out)
+    check_output(out, overwrite=overwrite, resume=resume, marker=CHECKPOINT)
     if resume:
-        prepare_run_dir(out, overwrite=False, resume=True)
-        cfg, saved_collection = saved_config(out)
+        cfg, saved_collection = saved_config(resume_dir(out, CHECKPOINT))
         if Path(saved_collection).resolve() != Path(collection).resolve():
             raise InrError(f"{out}: was trained on {saved_collection}, not {collection}")
     check_config(cfg)
     data = from_collection(load_collection(collection))
-    if not resume:
-        prepare_run_dir(out, overwrite=overwrite, resume=False)
-        write_text(out / CONFIG, yaml.safe_dump({"collection": str(collection), **to_dict(cfg)}, sort_keys=False))
-    r = train_classifier(cfg, data, quiet=quiet, checkpoint=out / CHECKPOINT, resume=resume)
-    save_tree(out / "model.safetensors", {"": r["params"]})  # unprefixed names, as version 1 files have them
-    write_json(out / "model.json", {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "collection": str(collection),
-        "widths": list(data.space.widths), "n_classes": r["n_classes"], "config": to_dict(cfg),
-        "standardisation": r["stats"], "split": {k: v.tolist() for k, v in r["splits"].items()},
-    })
-    metrics = dict(r["metrics"])
-    part = "test" if "test" in r["predictions"] else "val"
-    conf = _confusion(np.asarray(data.labels)[r["splits"][part]], r["predictions"][part], r["n_classes"])
-    metrics["per_class_accuracy"] = [row[i] / max(sum(row), 1) for i, row in enumerate(conf)]
-    metrics["confusion_matrix"] = conf
-    write_json(out / "metrics.json", metrics)
-    write_json(out / "history.json", r["history"])
-    curve_png(r["history"], out / "curve.png", metric="val_accuracy", label="validation accuracy")
-    confusion_png(conf, out / "confusion.png", f"{cfg.model.name}: test accuracy {metrics.get('test_accuracy', 0):.3f}")
+    with building(out, overwrite=overwrite, resume=resume, marker=CHECKPOINT) as work:
+        if not resume:
+            write_text(work / CONFIG, yaml.safe_dump({"collection": str(collection), **to_dict(cfg)},
+                                                     sort_keys=False))
+        r = train_classifier(cfg, data, quiet=quiet, checkpoint=work / CHECKPOINT, resume=resume)
+        save_tree(work / "model.safetensors", {"": r["params"]})  # unprefixed names, as version 1 files have them
+        write_json(work / "model.json", {
+            "format": FORMAT, "format_version": FORMAT_VERSION, "collection": str(collection),
+            "widths": list(data.space.widths), "n_classes": r["n_classes"], "config": to_dict(cfg),
+            "standardisation": r["stats"], "split": {k: v.tolist() for k, v in r["splits"].items()},
+        })
+        metrics = dict(r["metrics"])
+        part = "test" if "test" in r["predictions"] else "val"
+        conf = _confusion(np.asarray(data.labels)[r["splits"][part]], r["predictions"][part], r["n_classes"])
+        metrics["per_class_accuracy"] = [row[i] / max(sum(row), 1) for i, row in enumerate(conf)]
+        metrics["confusion_matrix"] = conf
+        write_json(work / "metrics.json", metrics)
+        write_json(work / "history.json", r["history"])
+        drawn(work / "curve.png", lambda: curve_png(r["history"], work / "curve.png", metric="val_accuracy",
+                                                    label="validation accuracy"))
+        title = f"{cfg.model.name}: test accuracy {metrics.get('test_accuracy', 0):.3f}"
+        drawn(work / "confusion.png", lambda: confusion_png(conf, work / "confusion.png", title))
     return metrics
 
 

@@ -18,7 +18,7 @@ from inr.collections.config import CollectionRunConfig
 from inr.collections.fitmany import INITS, fit_many
 from inr.collections.format import load_collection, part_path
 from inr.collections.idx import read_idx
-from inr.config import load_run_config
+from inr.runs import run_config
 from inr.errors import InrError
 from inr.fields.evaluate import evaluate_grid
 from inr.fields.model import build_field
@@ -31,13 +31,12 @@ from inr.train.optim import make_optimizer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DIGITS = os.path.join(ROOT, "assets", "mnist-100-images-idx3-ubyte.gz")
-CONFIG = os.path.join(ROOT, "configs", "collections", "mnist_siren.yaml")
+CONFIG = os.path.join(ROOT, "inr", "modalities", "defaults", "image-collection.yaml")
 SMALL = ["train.steps=10", "train.steps_per_call=5", "collection.chunk_size=4"]
 
 
 def config(*sets, limit=10) -> CollectionRunConfig:
-    return load_run_config([CONFIG], [*SMALL, *sets], {"input": DIGITS, "collection": {"limit": limit}},
-                           data_config_for, CollectionRunConfig)
+    return run_config([CONFIG], [*SMALL, *sets], {"input": DIGITS, "collection": {"limit": limit}}, CollectionRunConfig)
 
 
 def inr(*args, env=None):
@@ -188,8 +187,8 @@ def test_two_processes_give_the_same_collection_as_one(tmp_path, collection):
 def test_interrupted_run_resumes_to_the_uninterrupted_collection(tmp_path, monkeypatch):
     from inr.collections import fitmany as fm
 
-    cfg = load_run_config([CONFIG], ["train.steps=20", "collection.chunk_size=2"],
-                          {"input": DIGITS, "collection": {"limit": 6}}, data_config_for, CollectionRunConfig)
+    cfg = run_config([CONFIG], ["train.steps=20", "collection.chunk_size=2"],
+                          {"input": DIGITS, "collection": {"limit": 6}}, CollectionRunConfig)
     full = tmp_path / "full"
     fit_many(cfg, full, quiet=True)
     real, fitted = fm._fit_chunk, []
@@ -226,7 +225,7 @@ def test_killed_run_resumes_to_the_uninterrupted_collection(tmp_path):
     resumed = inr("fit-many", DIGITS, "--out", killed, "--resume", "--quiet", "--cpu-devices", "1")
     assert resumed.returncode == 0, resumed.stderr
     full = tmp_path / "full"
-    fit_many(load_run_config([CONFIG], sets, {"input": DIGITS, "collection": {"limit": 8}}, data_config_for,
+    fit_many(run_config([CONFIG], sets, {"input": DIGITS, "collection": {"limit": 8}},
                              CollectionRunConfig), full, quiet=True)
     np.testing.assert_array_equal(weights(killed), weights(full))
     records = json.loads((killed / "collection.json").read_text())["fields"]

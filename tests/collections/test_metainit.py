@@ -13,7 +13,7 @@ from inr.collections.format import load_collection
 from inr.collections import metainit
 from inr.collections.metainit import COLLECTION_CONFIG, make_adapt, meta_init
 from inr.collections.sources import list_items
-from inr.config import load_run_config
+from inr.runs import run_config
 from inr.fields.io import load_field
 from inr.fields.layout import flatten
 from inr.modalities import MODALITIES
@@ -28,8 +28,7 @@ SMALL = ["train.steps=3", "train.steps_per_call=3", "collection.meta.train.steps
 
 
 def config(*sets, limit=64) -> CollectionRunConfig:
-    return load_run_config([CONFIG], [*SMALL, *sets], {"input": DIGITS, "collection": {"limit": limit}},
-                           data_config_for, CollectionRunConfig)
+    return run_config([CONFIG], [*SMALL, *sets], {"input": DIGITS, "collection": {"limit": limit}}, CollectionRunConfig)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +46,7 @@ def test_learned_init_fits_better_in_the_same_steps(learned):
 
 def test_fit_many_from_its_config_runs_the_inner_loop_it_learned_through(learned, tmp_path):
     out, summary = learned
-    cfg = load_run_config([out / COLLECTION_CONFIG], [], {"collection": {"limit": 3}}, data_config_for,
+    cfg = run_config([out / COLLECTION_CONFIG], [], {"collection": {"limit": 3}},
                           CollectionRunConfig)
     assert cfg.collection.init == "field" and cfg.train.lr == pytest.approx(summary["lr"])
     fit_many(cfg, tmp_path / "coll", quiet=True)

@@ -234,7 +234,7 @@ def test_set_metrics_known_answers():
 
 def test_train_sample_eval_cli(tmp_path):
     coll = tmp_path / "coll"
-    assert main(["fit-many", DIGITS, "--config", os.path.join(ROOT, "configs", "collections", "mnist_siren.yaml"),
+    assert main(["fit-many", DIGITS, "--config", os.path.join(ROOT, "inr", "modalities", "defaults", "image-collection.yaml"),
                  "--set", "train.steps=10", "--set", "train.steps_per_call=10", "--set", "collection.chunk_size=20",
                  "--limit", "40", "--out", str(coll), "--quiet"]) == 0
     run = tmp_path / "run"
@@ -293,7 +293,7 @@ def test_shapes_train_sample_eval_cli(tmp_path):
     fit_sets = ["model.hidden_width=16", "train.steps=4", "train.steps_per_call=2", "train.batch_size=256",
                 "data.samples=2000", "data.eval_points=512", "data.resolution=16", "data.metric_points=500",
                 "data.iou_resolution=16", "train.checkpoint_every=4"]
-    assert main(["fit-many", str(data), "--config", os.path.join(ROOT, "configs", "collections", "shapes_occupancy.yaml"),
+    assert main(["fit-many", str(data), "--config", os.path.join(ROOT, "inr", "modalities", "defaults", "sdf-collection.yaml"),
                  "--out", str(coll), "--quiet"] + [a for s in fit_sets for a in ("--set", s)]) == 0
     run = tmp_path / "run"
     sets = ["train.steps=4", "train.steps_per_call=2", "model.width=16", "model.depth=1", "model.heads=2", "timesteps=20",
@@ -317,7 +317,7 @@ def test_interrupted_training_resumes_to_the_uninterrupted_denoiser(tmp_path, mo
     from inr.schema import from_dict
 
     coll = tmp_path / "coll"
-    assert main(["fit-many", DIGITS, "--config", os.path.join(ROOT, "configs", "collections", "mnist_siren.yaml"),
+    assert main(["fit-many", DIGITS, "--config", os.path.join(ROOT, "inr", "modalities", "defaults", "image-collection.yaml"),
                  "--set", "train.steps=2", "--set", "train.steps_per_call=2", "--set", "model.hidden_width=8",
                  "--limit", "12", "--out", str(coll), "--quiet"]) == 0
     cfg = from_dict(DiffusionConfig, {"timesteps": 20, "model": {"width": 16, "depth": 1, "heads": 2},

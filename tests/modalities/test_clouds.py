@@ -57,15 +57,15 @@ def test_batched_volumes_equal_one_field_at_a_time():
     import jax
     from jax.flatten_util import ravel_pytree
 
-    from inr.config import load_run_config
+    from inr.runs import run_config
     from inr.modalities.sdf.clouds import field_volumes
     from inr.fields.model import build_field
     from inr.modalities.sdf.extract import evaluate_volume
     from inr.modalities.sdf.losses import surface_value
     from inr.runs import data_config_for
 
-    cfg = load_run_config([], ["model.hidden_width=16", "model.hidden_layers=2"],
-                          {"modality": "sdf", "input": "unused.obj"}, data_config_for)
+    cfg = run_config([], ["model.hidden_width=16", "model.hidden_layers=2"],
+                          {"modality": "sdf", "input": "unused.obj"})
     field = build_field(cfg.model, 3, 1)
     params = [field.init(jax.random.PRNGKey(i)) for i in range(3)]
     weights = np.stack([np.asarray(ravel_pytree(p)[0]) for p in params])

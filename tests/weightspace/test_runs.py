@@ -8,19 +8,19 @@ import pytest
 
 from inr.collections.config import CollectionRunConfig
 from inr.collections.fitmany import fit_many
-from inr.config import load_run_config
+from inr.runs import run_config
 from inr.runs import data_config_for
 from inr.weightspace.data import split_by_signal
 from tests.conftest import interrupt_fit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DIGITS = os.path.join(ROOT, "assets", "mnist-100-images-idx3-ubyte.gz")
-CONFIG = os.path.join(ROOT, "configs", "collections", "mnist_siren.yaml")
+CONFIG = os.path.join(ROOT, "inr", "modalities", "defaults", "image-collection.yaml")
 
 
 def fit_collection(out, limit, fits, *sets):
-    cfg = load_run_config([CONFIG], ["train.steps=5", "collection.chunk_size=20", *sets],
-                          {"input": DIGITS, "collection": {"limit": limit, "fits_per_signal": fits}}, data_config_for,
+    cfg = run_config([CONFIG], ["train.steps=5", "collection.chunk_size=20", *sets],
+                          {"input": DIGITS, "collection": {"limit": limit, "fits_per_signal": fits}},
                           CollectionRunConfig)
     fit_many(cfg, out, quiet=True)
     return out

@@ -65,6 +65,7 @@ class SdfModality:
     render_options = ("kind", "size", "resolution", "original_scale", "azimuth", "elevation")
     progressive_encodings = False  # no (coords, targets) pairs for SAPE's per-sample errors
     field_suffix = ".ply"
+    defaults = {"fit": "sdf.yaml", "collection": "sdf-collection.yaml"}
 
     def load(self, path, cfg: SdfDataConfig) -> shapes.Shape:
         LOSSES.get(cfg.loss)
@@ -85,6 +86,9 @@ class SdfModality:
 
     def out_dim(self, signal) -> int:
         return 1
+
+    def size(self, signal) -> tuple:
+        return ()  # every shape is sampled to the same point counts
 
     def _supervised(self, shape, cfg, rng) -> dict:
         n_uniform = int(round(cfg.samples * cfg.uniform_fraction))
@@ -160,11 +164,16 @@ class SdfModality:
         value = surface_value(apply, cfg.loss)
         mesh = extract_mesh(value, params, cfg.resolution, SURFACE_VALUE[cfg.loss] == 1.0)
         write_mesh(mesh, Path(run_dir) / "mesh.ply")
-        if cfg.preview > 0:
-            picture = render_view(value, params, (cfg.preview,) * 2, 30.0, 20.0, SURFACE_VALUE[cfg.loss] == 1.0)
-            write_image(Path(run_dir) / "render.png", picture)
         return {**self.evaluate(value, params, signal, cfg, mesh), "vertices": len(mesh.vertices),
                 "faces": len(mesh.faces)}
+
+    def figures(self, run_dir, apply, params, signal, cfg: SdfDataConfig) -> list:
+        if cfg.preview <= 0:
+            return []
+        value = surface_value(apply, cfg.loss)
+        size = (cfg.preview,) * 2
+        return [("render.png", lambda: write_image(Path(run_dir) / "render.png", render_view(
+            value, params, size, 30.0, 20.0, SURFACE_VALUE[cfg.loss] == 1.0)))]
 
     def _kind(self, out: Path, kind):
         suffix = out.suffix.lower()
