@@ -10,7 +10,7 @@ from inr.errors import InrError
 from inr.modalities import MODALITIES
 from inr.plots import curves_png, drawn
 from inr.rundir import building, check_output
-from inr.runs import data_config_for, fit_run
+from inr.runs import fit_run
 
 # after model, signal and the modality's own metric; columns no run reports are dropped
 COLUMNS = ["ssim", "test_psnr", "param_count", "seconds_per_step", "wall_seconds", "steps"]
@@ -35,6 +35,8 @@ def compare(modality: str, inputs: list, configs: list, sets: list, out: Path, *
     # every config is resolved (and so checked) before any fit starts
     jobs = [(name, src, run_config([c] if c else [], sets, {"modality": modality, "input": str(src)}))
             for name, c in zip(names, configs) for src in inputs]
+    for _, src, cfg in jobs:  # and every input read, so that a bad one fails before any fit
+        MODALITIES.get(modality).load(cfg.input, cfg.data)
     rows, curves = [], {}
     with building(out, overwrite=overwrite) as work:
         for name, src, cfg in jobs:

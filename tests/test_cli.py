@@ -8,6 +8,8 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
+from inr.rundir import partial_path
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 SMOKE = os.path.join(ROOT, "configs", "smoke.yaml")
@@ -202,8 +204,10 @@ def test_divergence_stops_with_exit_3_and_keeps_a_checkpoint(fitted, tmp_path):
     assert proc.returncode == 3, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "diverged" in lines[0] and "last good checkpoint" in lines[0]
-    assert checkpoint_step(run / "checkpoint.safetensors") == 0
-    assert not (run / "field.safetensors").exists()
+    kept = partial_path(run)  # the unfinished run stays under its temporary name, resumable
+    assert not run.exists() and str(kept / "checkpoint.safetensors") in lines[0]
+    assert checkpoint_step(kept / "checkpoint.safetensors") == 0
+    assert not (kept / "field.safetensors").exists()
 
 
 @pytest.mark.slow  # about 30 s; run with pytest -m slow

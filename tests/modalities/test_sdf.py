@@ -180,8 +180,7 @@ def test_fit_render_cli(tmp_path, capsys):
     sets = ["train.steps=150", "train.steps_per_call=75", "train.batch_size=2048", "data.samples=20000",
             "data.resolution=48", "data.metric_points=5000", "data.iou_resolution=32", "data.preview=64",
             "model.encoding.log2_table_size=14", "model.encoding.levels=8", "model.encoding.max_resolution=128"]
-    args = ["fit", "sdf", SUZANNE, "--config", os.path.join(ROOT, "configs", "sdf", "hash.yaml"),
-            "--out", str(out), "--quiet"]
+    args = ["fit", "sdf", SUZANNE, "--out", str(out), "--quiet"]  # the built-in default: a hash grid
     assert main(args + [a for s in sets for a in ("--set", s)]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["iou"] > 0.85 and metrics["normal_consistency"] > 0.85  # an open mesh with loose parts
