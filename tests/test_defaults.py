@@ -78,8 +78,8 @@ def test_audio_default_on_speech_it_was_not_tuned_on(tmp_path):
 
 @pytest.mark.slow
 def test_sdf_default_on_a_mesh_it_was_not_tuned_on(tmp_path):
-    out = tmp_path / "woody"
-    assert main(["fit", "sdf", str(ASSETS / "woody.obj"), "--out", str(out), "--quiet"]) == 0
+    out = tmp_path / "cow"
+    assert main(["fit", "sdf", str(ASSETS / "cow.obj"), "--out", str(out), "--quiet"]) == 0
     assert json.loads((out / "metrics.json").read_text())["iou"] > 0.97
 
 
