@@ -96,13 +96,16 @@ class TreeFile:
                            f"{tuple(got.shape)}, expected {tuple(shape)}")
         return got
 
-    def tree(self, prefix: str, template):
+    def tree(self, prefix: str, template, renamed=None):
         """The arrays under ``prefix`` in ``template``'s structure, matched by
-        name and shape; Python-scalar leaves come back as Python scalars."""
+        name and shape; Python-scalar leaves come back as Python scalars.
+        ``renamed(stored name) -> today's name`` reads files of an older
+        naming (e.g. :func:`inr.learned.v1_name`)."""
         entries = tree_entries(template, prefix)
+        stored = {renamed(n): n for n in self._names} if renamed else {}
         leaves = []
         for name, want in entries:
-            got = self.array(name, want.shape if hasattr(want, "shape") else np.shape(want))
+            got = self.array(stored.get(name, name), want.shape if hasattr(want, "shape") else np.shape(want))
             leaves.append(type(want)(got) if isinstance(want, (bool, int, float)) else got)
         return jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(template), leaves)
 

@@ -23,7 +23,7 @@ from _bench_common import RESULTS, markdown_table, report_header, write_report  
 
 from inr.runs import run_config  # noqa: E402
 from inr.plots import curves_png  # noqa: E402
-from inr.runs import data_config_for, fit_run  # noqa: E402
+from inr.runs import fit_run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIPS = {"bach": "gt_bach.wav", "counting": "gt_counting.wav"}

@@ -82,7 +82,6 @@ def single_path(source: Path, count: int, steps: int) -> float:
     from inr.runs import run_config
     from inr.fields.model import build_field
     from inr.modalities import MODALITIES
-    from inr.runs import data_config_for
     from inr.train.checkpoint import FitState
     from inr.train.fit import fit, make_chunk_fn
     from inr.train.optim import make_optimizer

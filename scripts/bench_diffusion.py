@@ -50,7 +50,7 @@ from inr.diffusion.train import DiffusionConfig, schedule_of  # noqa: E402
 from inr.fields.layout import unflatten  # noqa: E402
 from inr.modalities import MODALITIES  # noqa: E402
 from inr.schema import from_dict  # noqa: E402
-from inr.weightspace.data import split_by_signal  # noqa: E402
+from inr.collections.split import split_by_signal  # noqa: E402
 
 # HyperDiffusion's occupancy MLP is 3 x 128 with 100k points per shape; on a
 # 2-core CPU the benchmark fits 3 x 64 for 400 steps of 2048 points.
@@ -206,7 +206,7 @@ def main() -> None:
     sections.append(f"\nPicture grids (first {SHEET[args.kind]} of each row, in table order): "
                     + ", ".join(f"{args.out.stem}_{i + 1}.png" for i in range(len(rows))) + "\n")
     print(sections[-2])
-    sections.append("\nDenoising error (x0 MSE, standardised weights) of the network and of the best linear "
+    sections.append("\nDenoising error (x0 MSE, standardized weights) of the network and of the best linear "
                     "denoiser, a Gaussian's posterior mean (inr/diffusion/diagnose.py), on the test fields and on "
                     "as many training fields: where the network is not lower on the test fields, it has learned "
                     "nothing the Gaussian baseline lacks; lower on the training fields only, it has memorised them.\n")
@@ -215,7 +215,7 @@ def main() -> None:
                                      f"{f['gaussian']:.4f}"] for e, f in zip(errors, seen)]))
     print(sections[-1])
     sections.append("\nHow smoothly the weights follow the signals (inr/diffusion/diagnose.py): R^2 of predicting "
-                    "each test field's standardised weights by the mean of its k nearest training fields in the "
+                    "each test field's standardized weights by the mean of its k nearest training fields in the "
                     "metric's space. Near 1: alike signals have alike weights; -1/k: their weights are unrelated.\n")
     sections.append(markdown_table(["k", "R^2"], [[r["k"], f"{r['r2']:.3f}"] for r in smooth]))
     print(sections[-1])

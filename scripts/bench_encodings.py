@@ -28,7 +28,7 @@ from bench_image import NATURAL, natural_image  # noqa: E402
 
 from inr.runs import run_config  # noqa: E402
 from inr.modalities.image_io import write_image  # noqa: E402
-from inr.runs import data_config_for, fit_run  # noqa: E402
+from inr.runs import fit_run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ["siren", "finer", "spder", "wire", "gauss", "ffn_pe", "ffn_gauss", "rbf", "cam", "sape", "hash"]

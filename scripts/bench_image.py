@@ -21,7 +21,7 @@ from _bench_common import RESULTS, markdown_table, matmul_gflops, report_header,
 
 from inr.runs import run_config  # noqa: E402
 from inr.modalities.image_io import resize, write_image  # noqa: E402
-from inr.runs import data_config_for, fit_run  # noqa: E402
+from inr.runs import fit_run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 NATURAL = ["astronaut", "coffee", "chelsea", "rocket"]

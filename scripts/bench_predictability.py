@@ -4,7 +4,7 @@ collection: do fields whose signals look alike have alike weights?
     python scripts/bench_predictability.py runs/mnist runs/shapes [--config configs/diffusion/mnist.yaml]
 
 Splits each collection as `inr diffusion train` does (the config's split and
-seed), standardises its weights per parameter over the training split, decodes
+seed), standardizes its weights per parameter over the training split, decodes
 the training and test fields as `inr diffusion eval` does (28x28 pixels or
 surface clouds), and prints the R^2 of predicting each test field's weights by
 the mean weights of its k nearest training fields in that space
@@ -26,11 +26,11 @@ from _bench_common import RESULTS, markdown_table, report_header, write_report  
 from inr.collections.format import load_collection  # noqa: E402
 from inr.config import merged  # noqa: E402
 from inr.diffusion.diagnose import neighbour_predictability  # noqa: E402
-from inr.diffusion.standardise import Standardiser  # noqa: E402
+from inr.diffusion.standardize import Standardizer  # noqa: E402
 from inr.diffusion.train import DiffusionConfig  # noqa: E402
 from inr.modalities import MODALITIES  # noqa: E402
 from inr.schema import from_dict  # noqa: E402
-from inr.weightspace.data import split_by_signal  # noqa: E402
+from inr.collections.split import split_by_signal  # noqa: E402
 
 KS = (1, 5, 20)
 
@@ -48,7 +48,7 @@ def main() -> None:
         coll = load_collection(path)
         split = split_by_signal([f["source"] for f in coll.fields], cfg.split, cfg.seed)
         train_w, test_w = coll.weights[split["train"]], coll.weights[split["test"]]
-        std = Standardiser.fit(train_w, True, "parameter")
+        std = Standardizer.fit(train_w, True, "parameter")
         train_x, test_x = (np.asarray(std.forward(w), np.float64) for w in (train_w, test_w))
         ev = MODALITIES.get(coll.meta["modality"])
         train_items, test_items = (ev.comparable(coll.field, w, coll.meta) for w in (train_w, test_w))
@@ -65,7 +65,7 @@ def main() -> None:
                             *[f"R^2 {k}-NN" for k in KS], "seconds"], rows)
     print(table)
     write_report(args.out, [report_header("bench_predictability", sys.argv[1:]),
-                            "R^2 of a test field's standardised weights predicted by the mean weights of its k "
+                            "R^2 of a test field's standardized weights predicted by the mean weights of its k "
                             "nearest training fields in decoded-signal space (1: alike signals have alike "
                             "weights; -1/k: weights and signals are unrelated).\n", table])
 

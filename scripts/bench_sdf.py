@@ -27,7 +27,7 @@ from _bench_common import RESULTS, markdown_table, report_header, write_report  
 from inr.runs import run_config  # noqa: E402
 from inr.errors import InrError  # noqa: E402
 from inr.modalities.sdf.shapes import load_shape  # noqa: E402
-from inr.runs import data_config_for, fit_run  # noqa: E402
+from inr.runs import fit_run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"iou": 0.97, "normal_consistency": 0.95, "chamfer_l1": 0.006}

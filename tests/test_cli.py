@@ -1,13 +1,17 @@
 """The CLI end to end (fit -> render -> info) and every bad input."""
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
+import types
 
 import imageio.v3 as iio
 import numpy as np
 import pytest
 
+from inr.cli.main import main
 from inr.rundir import partial_path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -17,9 +21,19 @@ FAST = ["--set", "train.steps=20", "--set", "train.steps_per_call=10"]
 
 
 def inr(*args, cwd=None):
-    proc = subprocess.run([sys.executable, "-m", "inr", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd or ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    return proc
+    """``inr ARGS`` in this process (no JAX start-up per call): its exit code, stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    here = os.getcwd()
+    os.chdir(cwd or ROOT)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as exit_:  # argparse's usage errors and --help
+                code = exit_.code or 0
+    finally:
+        os.chdir(here)
+    return types.SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
 
 
 def assert_user_error(proc, *fragments):
@@ -153,9 +167,15 @@ def test_bad_size(fitted, tmp_path):
     assert_user_error(inr("render", run, "--size", "big", "--out", tmp_path / "x.png"), "--size")
 
 
-def test_unknown_modality_is_a_usage_error(tmp_path):
-    proc = inr("fit", "video", "x.mp4", "--out", tmp_path / "r")
+def test_unknown_modality_is_a_usage_error_from_the_installed_command(tmp_path):
+    """Through ``python -m inr`` in its own process (the other CLI tests call ``main`` in this one)."""
+    proc = subprocess.run([sys.executable, "-m", "inr", "fit", "video", "x.mp4", "--out", str(tmp_path / "r")],
+                          capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 2 and "invalid choice: 'video'" in proc.stderr and "Traceback" not in proc.stderr
+    missing = subprocess.run([sys.executable, "-m", "inr", "fit", "image", str(tmp_path / "none.png"), "--out",
+                              str(tmp_path / "r")], capture_output=True, text=True, cwd=ROOT)
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "none.png" in missing.stderr
+    assert not (tmp_path / "r").exists()
 
 
 def checkpoint_step(path):

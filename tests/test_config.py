@@ -5,7 +5,6 @@ from inr.runs import run_config
 from inr.errors import InrError
 from inr.modalities.image import ImageDataConfig
 from inr.registry import Registry
-from inr.runs import data_config_for
 
 
 def load(files=(), sets=(), overrides=None):

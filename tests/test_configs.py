@@ -13,9 +13,9 @@ from inr.collections.fitmany import fit_many
 from inr.collections.format import load_collection
 from inr.config import merged
 from inr.runs import run_config
-from inr.diffusion.train import DiffusionConfig
-from inr.runs import data_config_for, fit_run
-from inr.schema import from_dict
+from inr.diffusion.train import DiffusionConfig, check_config
+from inr.runs import fit_run
+from inr.schema import from_dict, to_dict
 
 DIGITS = os.path.join(ROOT, "assets", "mnist-100-images-idx3-ubyte.gz")
 # the folder under configs/ names the modality; a tiny input and settings for each
@@ -28,6 +28,16 @@ SIGNALS = {
              "data.metric_points=1000", "data.iou_resolution=16", "data.preview=16", "train.batch_size=256",
              "model.encoding.hash.log2_table_size=10", "model.encoding.hash.levels=4", "model.hidden_width=32"]),
 }
+
+def assert_applied(raw: dict, resolved: dict, where: str = "") -> None:
+    """Every key the file sets has its value in the resolved config (no key dropped or renamed)."""
+    for key, value in raw.items():
+        assert key in resolved, f"{where}{key} is not in the resolved config"
+        if isinstance(value, dict):
+            assert_applied(value, resolved[key], f"{where}{key}.")
+        else:
+            assert resolved[key] == value, f"{where}{key}: file {value!r}, resolved {resolved[key]!r}"
+
 
 CONFIGS = sorted(glob.glob(os.path.join(ROOT, "configs", "**", "*.yaml"), recursive=True))
 
@@ -42,7 +52,8 @@ def test_configs_exist():
 def test_config_runs_a_few_steps(config, small_image, tmp_path):
     if os.sep + "diffusion" + os.sep in config:  # trained by tests/diffusion's CLI test; here: it resolves
         cfg = from_dict(DiffusionConfig, merged([config], [], {}))
-        assert cfg.timesteps > 0 and cfg.model.depth > 0
+        check_config(cfg)  # a setting the schedule or the denoiser cannot use raises
+        assert_applied(yaml.safe_load(open(config)), to_dict(cfg))
         return
     if os.sep + "collections" + os.sep in config:
         sets = ["train.steps=4", "train.steps_per_call=2", "collection.limit=2"]

@@ -1,6 +1,5 @@
 """Every modality runs with no --config (its built-in default), and no failure leaves a half-made output."""
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -159,6 +158,21 @@ def test_sampling_from_something_that_is_not_a_diffusion_run(tmp_path, capsys):
 def test_render_collection_of_something_that_is_not_a_collection(tmp_path, capsys):
     out = tmp_path / "grid.png"
     _fails_cleanly(["render-collection", str(ASSETS), "--out", str(out)], out, capsys)
+
+
+@pytest.mark.parametrize("verb", [["fit", "image", "cameraman.png"], ["compare", "image", "cameraman.png"],
+                                  ["fit-many", "mnist-100-images-idx3-ubyte.gz"],
+                                  ["meta-init", "mnist-100-images-idx3-ubyte.gz"],
+                                  ["weights", "train", "."], ["diffusion", "train", "."]],
+                         ids=lambda v: " ".join(v[:2]))
+def test_an_unknown_train_key_is_one_line_on_every_verb(verb, tmp_path, capsys):
+    """The same ``train:`` section everywhere: an unknown key names itself and the valid ones."""
+    *words, source = verb
+    out = tmp_path / "out"
+    _fails_cleanly([*words, str(ASSETS / source), "--set", "train.nope=1", "--out", str(out), "--quiet"], out, capsys)
+    assert main([*words, str(ASSETS / source), "--set", "train.nope=1", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "'nope'" in err and "lr" in err and "steps" in err, err
 
 
 def test_fit_many_infers_the_modality_of_a_folder(tmp_path):

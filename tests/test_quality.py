@@ -2,7 +2,7 @@
 import json
 
 from inr.runs import run_config
-from inr.runs import data_config_for, fit_run
+from inr.runs import fit_run
 
 
 def test_small_image_past_30_db_in_smoke_config(root, small_image, tmp_path):

@@ -4,7 +4,7 @@ import os
 import pytest
 
 from inr.runs import run_config
-from inr.runs import data_config_for, fit_run
+from inr.runs import fit_run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

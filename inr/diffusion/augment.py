@@ -15,11 +15,11 @@ from typing import Callable
 
 import jax.numpy as jnp
 
-from inr.diffusion.denoiser import from_tensors, mlp_space, to_tensors
-from inr.diffusion.standardise import Standardiser
+from inr.diffusion.standardize import Standardizer
 from inr.diffusion.tokens import Tokenizer
 from inr.errors import InrError
 from inr.weightspace.data import augment_inputs
+from inr.weightspace.space import WeightSpace
 
 
 @dataclass
@@ -47,21 +47,21 @@ def check_augment(cfg: AugmentConfig, field_meta: dict, tok: Tokenizer, where: s
     if encoding != "identity" or dim != 2:
         raise InrError(f"{where}: needs fields of 2-D coordinates whose first layer sees them (identity "
                        f"encoding); these have {dim}-D coordinates and the {encoding!r} encoding")
-    mlp_space(tok)  # raises for fields that are not plain MLPs
+    WeightSpace.of_layout(tok.layout, where)  # raises for fields that are not plain MLPs
 
 
-def make_augment(cfg: AugmentConfig, field_meta: dict, tok: Tokenizer, std: Standardiser,
+def make_augment(cfg: AugmentConfig, field_meta: dict, tok: Tokenizer, std: Standardizer,
                  where: str = "augment") -> Callable | None:
-    """``augment(key, x) -> x`` on a batch of standardised flat weights, or
+    """``augment(key, x) -> x`` on a batch of standardized flat weights, or
     None when the config asks for nothing."""
     check_augment(cfg, field_meta, tok, where)
     if not cfg.enabled:
         return None
-    space = mlp_space(tok)
+    space = WeightSpace.of_layout(tok.layout, where)
 
     def augment(key, x):
-        xs = to_tensors(tok, space, std.inverse(jnp.asarray(x)))
+        xs = space.from_flat(std.inverse(jnp.asarray(x)))
         xs = augment_inputs(space, key, xs, cfg.rotate, cfg.shift, cfg.scale, dropout=0.0)
-        return std.forward(from_tensors(tok, space, xs))
+        return std.forward(space.to_flat(xs))
 
     return augment

@@ -1,6 +1,7 @@
 """Denoisers: networks that predict the clean weights x0 from noisy weights
-x_t and the timestep t. Pure ``init(key)`` and ``apply(params, x_t, t) -> x0``
-on flat weight vectors in the canonical layout.
+x_t and the timestep t: ``flax.nnx`` modules, handed to the training loop as
+pure ``init(key)`` and ``apply(params, x_t, t) -> x0`` on flat weight vectors
+in the canonical layout (inr/learned.py).
 
 - ``transformer``: the paper's (G.pt / HyperDiffusion style): one token per
   weight or bias tensor (or per piece of one, ``token_size``), each with its
@@ -20,9 +21,10 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 import numpy as np
+from flax import nnx
 
 from inr.diffusion.tokens import Tokenizer
-from inr.errors import InrError
+from inr.learned import Functional, dense, functional
 from inr.registry import Registry
 from inr.weightspace import dws
 from inr.weightspace.space import WeightSpace
@@ -50,20 +52,12 @@ class DenoiserConfig:
 
 
 DENOISERS: Registry = Registry("denoiser")
+"""name -> ``(cfg, tokenizer) -> Functional`` (inr/learned.py): ``init(key)`` and
+``apply(params, x_t, t) -> prediction``"""
 
 
-def _dense(key, n_in, n_out, scale=1.0):
-    return {"W": jax.random.normal(key, (n_in, n_out)) * scale / np.sqrt(n_in), "b": jnp.zeros((n_out,))}
-
-
-def _ln(d):
-    return {"g": jnp.ones((d,)), "b": jnp.zeros((d,))}
-
-
-def _layer_norm(p, x):
-    mean = jnp.mean(x, -1, keepdims=True)
-    var = jnp.var(x, -1, keepdims=True)
-    return (x - mean) / jnp.sqrt(var + 1e-6) * p["g"] + p["b"]
+def _norm(d: int, rngs: nnx.Rngs) -> nnx.LayerNorm:
+    return nnx.LayerNorm(d, epsilon=1e-6, use_fast_variance=False, rngs=rngs)
 
 
 def timestep_embedding(t, dim: int, max_period: float = 10000.0):
@@ -73,125 +67,116 @@ def timestep_embedding(t, dim: int, max_period: float = 10000.0):
     return jnp.concatenate([jnp.cos(args), jnp.sin(args)], -1)
 
 
-def _init_time(keys, d):
-    return [_dense(keys[0], d, d), _dense(keys[1], d, d)]
+def _time_layers(d: int, rngs: nnx.Rngs) -> nnx.List:
+    return nnx.List([dense(d, d, rngs), dense(d, d, rngs)])
 
 
-def _time(p, t, d):
+def _time(layers, t, d: int):
     """``(B,)`` timesteps -> ``(B, d)``: sinusoidal embedding, then a SiLU MLP."""
-    h = jax.nn.silu(timestep_embedding(t, d) @ p[0]["W"] + p[0]["b"])
-    return h @ p[1]["W"] + p[1]["b"]
+    return layers[1](jax.nn.silu(layers[0](timestep_embedding(t, d))))
+
+
+class Block(nnx.Module):
+    """A pre-norm transformer block: multi-head self-attention, then a GELU MLP."""
+
+    def __init__(self, d: int, heads: int, mlp_ratio: int, rngs: nnx.Rngs):
+        self.heads = heads
+        self.ln1, self.ln2 = _norm(d, rngs), _norm(d, rngs)
+        self.qkv, self.proj = dense(d, 3 * d, rngs), dense(d, d, rngs, 0.5)
+        self.fc1, self.fc2 = dense(d, mlp_ratio * d, rngs), dense(mlp_ratio * d, d, rngs, 0.5)
+
+    def __call__(self, h):
+        b, n, d = h.shape
+        q, k, v = jnp.moveaxis(self.qkv(self.ln1(h)).reshape(b, n, 3, self.heads, d // self.heads), 2, 0)
+        h = h + self.proj(jax.nn.dot_product_attention(q, k, v).reshape(b, n, d))
+        return h + self.fc2(jax.nn.gelu(self.fc1(self.ln2(h))))
+
+
+class Transformer(nnx.Module):
+    def __init__(self, cfg: DenoiserConfig, tok: Tokenizer, rngs: nnx.Rngs):
+        d, pieces = cfg.width, tok.pieces(cfg.token_size)
+        self.tok, self.width, self.token_size = tok, d, cfg.token_size
+        self.enc = nnx.List([dense(n, d, rngs) for _, n in pieces])
+        self.dec = nnx.List([dense(d, n, rngs, 0.1) for _, n in pieces])
+        self.pos = nnx.Param(jax.random.normal(rngs.params(), (len(pieces) + 1, d)) * 0.02)
+        self.time = _time_layers(d, rngs)
+        self.blocks = nnx.List([Block(d, cfg.heads, cfg.mlp_ratio, rngs) for _ in range(cfg.depth)])
+        self.ln_out = _norm(d, rngs)
+
+    def __call__(self, xt, t):
+        tokens = [enc(x) for x, enc in zip(self.tok.split(xt, self.token_size), self.enc)]
+        h = jnp.stack(tokens + [_time(self.time, t, self.width)], axis=1) + self.pos[...]
+        for block in self.blocks:
+            h = block(h)
+        h = self.ln_out(h)
+        return self.tok.join([dec(h[:, i]) for i, dec in enumerate(self.dec)])
 
 
 @DENOISERS.register("transformer")
-def transformer(cfg: DenoiserConfig, tok: Tokenizer):
-    d, pieces = cfg.width, tok.pieces(cfg.token_size)
-    n_tok = len(pieces)
-
-    def init(key):
-        k = iter(jax.random.split(key, 4 * n_tok + 6 * cfg.depth + 8))
-        blocks = [{"ln1": _ln(d), "qkv": _dense(next(k), d, 3 * d), "proj": _dense(next(k), d, d, 0.5),
-                   "ln2": _ln(d), "fc1": _dense(next(k), d, cfg.mlp_ratio * d),
-                   "fc2": _dense(next(k), cfg.mlp_ratio * d, d, 0.5)} for _ in range(cfg.depth)]
-        return {
-            "enc": [_dense(next(k), n, d) for _, n in pieces],
-            "dec": [_dense(next(k), d, n, 0.1) for _, n in pieces],
-            "pos": jax.random.normal(next(k), (n_tok + 1, d)) * 0.02,
-            "time": _init_time([next(k), next(k)], d),
-            "blocks": blocks,
-            "ln_out": _ln(d),
-        }
-
-    def attention(p, x):
-        b, n, _ = x.shape
-        qkv = (x @ p["qkv"]["W"] + p["qkv"]["b"]).reshape(b, n, 3, cfg.heads, d // cfg.heads)
-        q, k_, v = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]
-        w = jax.nn.softmax(jnp.einsum("bqhd,bkhd->bhqk", q, k_) / np.sqrt(d // cfg.heads), -1)
-        out = jnp.einsum("bhqk,bkhd->bqhd", w, v).reshape(b, n, d)
-        return out @ p["proj"]["W"] + p["proj"]["b"]
-
-    def apply(params, xt, t):
-        parts = tok.split(xt, cfg.token_size)
-        tokens = [x @ e["W"] + e["b"] for x, e in zip(parts, params["enc"])]
-        h = jnp.stack(tokens + [_time(params["time"], t, d)], axis=1) + params["pos"]
-        for p in params["blocks"]:
-            h = h + attention(p, _layer_norm(p["ln1"], h))
-            m = jax.nn.gelu(_layer_norm(p["ln2"], h) @ p["fc1"]["W"] + p["fc1"]["b"])
-            h = h + m @ p["fc2"]["W"] + p["fc2"]["b"]
-        h = _layer_norm(params["ln_out"], h)
-        return tok.join([h[:, i] @ dd["W"] + dd["b"] for i, dd in enumerate(params["dec"])])
-
-    return init, apply
+def transformer(cfg: DenoiserConfig, tok: Tokenizer) -> Functional:
+    return functional(lambda rngs: Transformer(cfg, tok, rngs))
 
 
-def mlp_space(tok: Tokenizer) -> WeightSpace:
-    """The weight space of a plain MLP's layout (``mlp.i.W`` ``(d_{i-1}, d_i)``, ``mlp.i.b``)."""
-    expected = [name for i in range(len(tok.names) // 2) for name in (f"mlp.{i}.W", f"mlp.{i}.b")]
-    if list(tok.names) != expected or len(expected) < 4:
-        raise InrError("the dws denoiser needs fields that are plain MLPs with a hidden layer "
-                       f"(parameters mlp.0.W, mlp.0.b, ...); this collection has {', '.join(tok.names)}")
-    return WeightSpace.from_weight_shapes(tok.shapes[::2])
+class DWSDenoiser(nnx.Module):
+    def __init__(self, cfg: DenoiserConfig, tok: Tokenizer, rngs: nnx.Rngs):
+        self.space, c = WeightSpace.of_layout(tok.layout, "the dws denoiser"), cfg.width
+        self.width = c
+        chans = [1] + [c] * (cfg.depth - 1) + [1]
+        self.layers = nnx.List([dws.DWSLinear(self.space, a, b, attention=cfg.attention, heads=cfg.heads, rngs=rngs)
+                                for a, b in zip(chans[:-1], chans[1:])])
+        for w in self.layers[-1].blocks:
+            w[...] = w[...] * 0.1
+        self.time = _time_layers(c, rngs)
+        self.shift = nnx.List([dense(c, c, rngs) for _ in range(cfg.depth - 1)])
 
-
-def to_tensors(tok: Tokenizer, space: WeightSpace, flat) -> list:
-    """(B, P) flat weights of a plain MLP -> the weight-space tensors (one channel)."""
-    parts = [p.reshape((-1,) + s) for p, s in zip(tok.split(flat), tok.shapes)]
-    return space.from_layers(list(zip(parts[::2], parts[1::2])))
-
-
-def from_tensors(tok: Tokenizer, space: WeightSpace, xs: list):
-    """The inverse of :func:`to_tensors`."""
-    return tok.join([a.reshape(a.shape[0], -1) for w, b in space.to_layers(xs, 1) for a in (w, b)])
-
-
-@DENOISERS.register("dws")
-def dws_denoiser(cfg: DenoiserConfig, tok: Tokenizer):
-    space = mlp_space(tok)
-    c = cfg.width
-    chans = [1] + [c] * (cfg.depth - 1) + [1]
-    fixed = [t.fixed for t in space.tensors]
-
-    def init(key):
-        k_layers, k_time, k_shift = jax.random.split(key, 3)
-        layers = [dws.init_linear(k, space, a, b, cfg.attention)
-                  for k, a, b in zip(jax.random.split(k_layers, cfg.depth), chans[:-1], chans[1:])]
-        layers[-1]["blocks"] = [w * 0.1 for w in layers[-1]["blocks"]]
-        return {"layers": layers, "time": _init_time(jax.random.split(k_time), c),
-                "shift": [_dense(k, c, c) for k in jax.random.split(k_shift, cfg.depth - 1)]}
-
-    def apply(params, xt, t):
-        temb = _time(params["time"], t, c)
-        xs = to_tensors(tok, space, xt)
-        for i, layer in enumerate(params["layers"]):
-            xs = dws.linear(layer, space, xs, "mean", cfg.heads)
-            if i < len(params["layers"]) - 1:
-                shift = temb @ params["shift"][i]["W"] + params["shift"][i]["b"]  # (B, C), the same at every neuron
+    def __call__(self, xt, t):
+        temb = _time(self.time, t, self.width)
+        fixed = [u.fixed for u in self.space.tensors]
+        xs = self.space.from_flat(xt)
+        for i, layer in enumerate(self.layers):
+            xs = layer(xs)
+            if i < len(self.layers) - 1:
+                shift = self.shift[i](temb)  # (B, C), the same at every neuron
                 xs = [x + jnp.tile(shift, f).reshape((x.shape[0],) + (1,) * (x.ndim - 2) + (-1,))
                       for x, f in zip(xs, fixed)]
                 xs = dws.channel_norm([jax.nn.gelu(x) for x in xs])
-        return from_tensors(tok, space, xs)
+        return self.space.to_flat(xs)
 
-    return init, apply
+
+@DENOISERS.register("dws")
+def dws_denoiser(cfg: DenoiserConfig, tok: Tokenizer) -> Functional:
+    WeightSpace.of_layout(tok.layout, "the dws denoiser")  # a one-line error before anything is built
+    return functional(lambda rngs: DWSDenoiser(cfg, tok, rngs))
+
+
+class FiLMBlock(nnx.Module):
+    """A residual MLP block whose normalised input is scaled and shifted by the timestep."""
+
+    def __init__(self, d: int, hidden: int, rngs: nnx.Rngs):
+        self.ln, self.film = _norm(d, rngs), dense(d, 2 * d, rngs, 0.1)
+        self.fc1, self.fc2 = dense(d, hidden, rngs), dense(hidden, d, rngs, 0.5)
+
+    def __call__(self, h, temb):
+        scale, shift = jnp.split(self.film(temb), 2, axis=-1)
+        return h + self.fc2(jax.nn.gelu(self.fc1(self.ln(h) * (1 + scale) + shift)))
+
+
+class MLPDenoiser(nnx.Module):
+    def __init__(self, cfg: DenoiserConfig, tok: Tokenizer, rngs: nnx.Rngs):
+        d = self.width = cfg.width
+        self.enc = dense(tok.size, d, rngs)
+        self.time = _time_layers(d, rngs)
+        self.blocks = nnx.List([FiLMBlock(d, cfg.mlp_ratio * d, rngs) for _ in range(cfg.depth)])
+        self.ln_out, self.dec = _norm(d, rngs), dense(d, tok.size, rngs, 0.1)
+
+    def __call__(self, xt, t):
+        temb = jax.nn.silu(_time(self.time, t, self.width))
+        h = self.enc(xt)
+        for block in self.blocks:
+            h = block(h, temb)
+        return self.dec(self.ln_out(h))
 
 
 @DENOISERS.register("mlp")
-def mlp_denoiser(cfg: DenoiserConfig, tok: Tokenizer):
-    d, hidden, size = cfg.width, cfg.mlp_ratio * cfg.width, tok.size
-
-    def init(key):
-        k = iter(jax.random.split(key, 4 * cfg.depth + 4))
-        blocks = [{"ln": _ln(d), "film": _dense(next(k), d, 2 * d, 0.1), "fc1": _dense(next(k), d, hidden),
-                   "fc2": _dense(next(k), hidden, d, 0.5)} for _ in range(cfg.depth)]
-        return {"enc": _dense(next(k), size, d), "time": _init_time([next(k), next(k)], d), "blocks": blocks,
-                "ln_out": _ln(d), "dec": _dense(next(k), d, size, 0.1)}
-
-    def apply(params, xt, t):
-        temb = jax.nn.silu(_time(params["time"], t, d))
-        h = xt @ params["enc"]["W"] + params["enc"]["b"]
-        for p in params["blocks"]:
-            scale, shift = jnp.split(temb @ p["film"]["W"] + p["film"]["b"], 2, axis=-1)
-            x = _layer_norm(p["ln"], h) * (1 + scale) + shift
-            h = h + jax.nn.gelu(x @ p["fc1"]["W"] + p["fc1"]["b"]) @ p["fc2"]["W"] + p["fc2"]["b"]
-        return _layer_norm(params["ln_out"], h) @ params["dec"]["W"] + params["dec"]["b"]
-
-    return init, apply
+def mlp_denoiser(cfg: DenoiserConfig, tok: Tokenizer) -> Functional:
+    return functional(lambda rngs: MLPDenoiser(cfg, tok, rngs))

@@ -4,7 +4,7 @@ How much a trained denoiser knows beyond a Gaussian: per timestep, the x0
 error of the network against that of the best linear denoiser, the posterior
 mean under a Gaussian fitted to the training weights (a Wiener filter). A
 network no better than it at any t samples about as well as the Gaussian
-baseline. Both work on standardised weights, the space the network sees.
+baseline. Both work on standardized weights, the space the network sees.
 
 How learnable the collection is at all: whether fields whose signals look
 alike also have alike weights (:func:`neighbour_predictability`)."""
@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from inr.diffusion.schedule import Schedule, q_sample
-from inr.diffusion.standardise import principal_axes
+from inr.diffusion.standardize import principal_axes
 
 
 def gaussian_denoiser(train_x: np.ndarray, sched: Schedule) -> Callable:
@@ -53,7 +53,7 @@ def denoising_errors(apply: Callable, params, sched: Schedule, gaussian: Callabl
 
 def neighbour_predictability(train_x: np.ndarray, eval_x: np.ndarray, d_eval_train: np.ndarray,
                              ks=(1, 5, 20)) -> list[dict]:
-    """R^2 of predicting each held-out field's standardised weights ``eval_x``
+    """R^2 of predicting each held-out field's standardized weights ``eval_x``
     by the mean weights of its k nearest training fields *in signal space*
     (``d_eval_train``: decoded-item distances, as the evaluation measures
     them), against predicting the training mean. Near 1, the weights are a

@@ -16,23 +16,30 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from flax import nnx
 
 from inr.diffusion.metrics import memorization, set_metrics
+from inr.learned import dense, functional, relu_mlp
 from inr.train.config import TrainConfig
 from inr.train.fit import fit, start_state
 from inr.train.optim import make_optimizer
 
 
+class PixelClassifier(nnx.Module):
+    """One hidden ReLU layer of 256 units on pixels (He normal, then normal / sqrt(256))."""
+
+    def __init__(self, d: int, n_classes: int, rngs: nnx.Rngs):
+        self.layers = nnx.List([dense(d, 256, rngs, 2 ** 0.5), dense(256, n_classes, rngs)])
+
+    def __call__(self, x):
+        return relu_mlp(self.layers, x)
+
+
 def train_digit_classifier(pixels: np.ndarray, labels: np.ndarray, steps: int = 2000, seed: int = 0):
     """A small MLP on pixels; returns ``predict_proba(pixels) -> (N, classes)``."""
     n_classes = int(labels.max()) + 1
-    k1, k2 = jax.random.split(jax.random.PRNGKey(seed))
-    d = pixels.shape[1]
-    params = {"W1": jax.random.normal(k1, (d, 256)) * np.sqrt(2 / d), "b1": jnp.zeros(256),
-              "W2": jax.random.normal(k2, (256, n_classes)) * np.sqrt(1 / 256), "b2": jnp.zeros(n_classes)}
-
-    def logits(p, x):
-        return jax.nn.relu(x @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
+    net = functional(lambda rngs: PixelClassifier(pixels.shape[1], n_classes, rngs))
+    params, logits = net.init(jax.random.PRNGKey(seed)), net.apply
 
     def loss(p, data, key):
         idx = jax.random.randint(key, (128,), 0, data["y"].shape[0])

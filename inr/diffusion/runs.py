@@ -2,7 +2,7 @@
 collection, evaluate samples against the data.
 
 A run holds ``config.yaml``, ``checkpoint.safetensors`` (resumable),
-``denoiser.safetensors`` (EMA weights and the standardisation) with
+``denoiser.safetensors`` (EMA weights and the standardization) with
 ``diffusion.json`` (format, config, tokenizer layout, split, and the source
 collection's field spec), ``history.json`` and ``curve.png``.
 """
@@ -23,21 +23,22 @@ from inr.diffusion.evaluate import evaluate_items, references, train_digit_class
 from inr.diffusion.sample import sample
 from inr.diffusion.schedule import x0_predictor
 from inr.diffusion.tokens import Tokenizer
-from inr.diffusion.standardise import Standardiser
+from inr.diffusion.standardize import Standardizer
 from inr.diffusion.train import DiffusionConfig, build, check_config, init_state, schedule_of, train
 from inr.errors import InrError
 from inr.fields.io import field_from_spec, params_template
 from inr.fields.layout import unflatten
 from inr.io import open_tree, read_format_json, save_tree
+from inr.learned import v1_name
 from inr.modalities import MODALITIES
 from inr.plots import curve_png, drawn
 from inr.rundir import building, check_output, resume_dir
 from inr.schema import from_dict, to_dict
 from inr.train.fit import restore
-from inr.weightspace.data import split_by_signal
+from inr.collections.split import split_by_signal
 
 FORMAT = "inr.diffusion"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: flax.nnx denoisers (kernel / bias / scale); 1: hand-written layers (W / b / g)
 CONFIG = "config.yaml"
 CHECKPOINT = "checkpoint.safetensors"
 
@@ -65,7 +66,7 @@ def train_run(cfg: DiffusionConfig, collection, out, *, resume: bool = False, ov
     split = _split(coll, cfg)
     if len(split["train"]) == 0:
         raise InrError(f"{collection}: no training fields in split {cfg.split}")
-    std = Standardiser.fit(coll.weights[split["train"]], cfg.standardize, cfg.standardize_by, tok)
+    std = Standardizer.fit(coll.weights[split["train"]], cfg.standardize, cfg.standardize_by, tok)
     augment = make_augment(cfg.augment, coll.meta, tok, std, f"{collection}: augment")
     state = init_state(cfg, tok)
     with building(out, overwrite=overwrite, resume=resume, marker=CHECKPOINT) as work:
@@ -85,7 +86,7 @@ def train_run(cfg: DiffusionConfig, collection, out, *, resume: bool = False, ov
         })
         write_json(work / "history.json", state.history)
         drawn(work / "curve.png", lambda: curve_png(state.history, work / "curve.png", "loss_mean",
-                                                    f"{cfg.prediction} MSE (standardised weights)"))
+                                                    f"{cfg.prediction} MSE (standardized weights)"))
     return {"steps": state.step, "seconds": state.seconds, "loss": state.history[-1]["loss_mean"] if state.history
             else None, "train_fields": int(len(split["train"]))}
 
@@ -96,17 +97,19 @@ def read_run(run_dir) -> dict:
 
 
 def load_denoiser(run_dir):
-    """``(cfg, tokenizer, apply, params, standardiser, run_json)`` of a trained run;
+    """``(cfg, tokenizer, apply, params, standardizer, run_json)`` of a trained run;
     ``apply(params, x_t, t)`` returns x0 whatever the network predicts."""
     run = read_run(run_dir)
     cfg = from_dict(DiffusionConfig, run["config"])
     tok = Tokenizer.from_layout(run["layout"])
     init, apply = build(cfg, tok)
     template = jax.eval_shape(init, jax.random.PRNGKey(0))
+    v1 = run.get("format_version", 1) < 2
+    stored = "standardise" if v1 else "standardize"  # version 1 spelled it with an s
     with open_tree(Path(run_dir) / "denoiser.safetensors", "denoiser weight file") as f:
-        params = f.tree("params", template)
-        names = ["standardise.mean", "standardise.std"] + sorted(f.names() & {"standardise.basis"})
-        std = Standardiser.from_arrays({n: f.array(n) for n in names})
+        params = f.tree("params", template, v1_name if v1 else None)
+        parts = ["mean", "std"] + ["basis"] * (f"{stored}.basis" in f.names())
+        std = Standardizer.from_arrays({f"standardize.{n}": f.array(f"{stored}.{n}") for n in parts})
     return cfg, tok, x0_predictor(apply, schedule_of(cfg), cfg.prediction), params, std, run
 
 

@@ -17,7 +17,7 @@ def ddim_timesteps(total: int, steps: int) -> np.ndarray:
 
 def sample(apply: Callable, params, sched: Schedule, key, n: int, size: int, method: str = "ddpm",
            steps: int = 0, batch: int = 256) -> np.ndarray:
-    """``n`` standardised weight vectors (n, size). ``method``: ddpm (all T
+    """``n`` standardized weight vectors (n, size). ``method``: ddpm (all T
     steps) or ddim (``steps`` of them, deterministic after the first draw)."""
     if method == "ddpm":
         ts = np.arange(sched.steps - 1, -1, -1, dtype=np.int32)

@@ -22,6 +22,11 @@ class Tokenizer:
                    tuple(tuple(e["shape"]) for e in entries))
 
     @property
+    def layout(self) -> list[dict]:
+        """The canonical layout it was made from."""
+        return [{"name": n, "shape": list(s), "offset": o} for n, s, o in zip(self.names, self.shapes, self.offsets)]
+
+    @property
     def sizes(self) -> tuple:
         return tuple(int(np.prod(s)) for s in self.shapes)  # a scalar's shape () has size 1
 

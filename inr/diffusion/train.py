@@ -11,7 +11,7 @@ import jax.numpy as jnp
 from inr.diffusion.augment import AugmentConfig
 from inr.diffusion.denoiser import DENOISERS, DenoiserConfig
 from inr.diffusion.schedule import PREDICTIONS, Schedule, linear_schedule, q_sample
-from inr.diffusion.standardise import STANDARDISE_BY
+from inr.diffusion.standardize import STANDARDIZE_BY
 from inr.diffusion.tokens import Tokenizer
 from inr.errors import InrError
 from inr.train.checkpoint import FitState
@@ -32,7 +32,7 @@ class DiffusionConfig:
     prediction: str = "x0"
     """what the denoiser outputs: x0 (HyperDiffusion's) | v (Salimans & Ho 2022; x0 = sqrt(abar) x_t - sqrt(1 - abar) v)"""
     standardize: bool = True
-    """standardise the weights over the training fields (inverted when sampling)"""
+    """standardize the weights over the training fields (inverted when sampling)"""
     standardize_by: str = "parameter"
     """parameter: a mean and std per parameter | tensor: per weight or bias tensor (keeps dws equivariant) |
     pca: whitened on the principal axes (beyond the paper; transformer only)"""
@@ -73,8 +73,8 @@ def check_config(cfg: DiffusionConfig) -> None:
                 (m.name == "dws" and m.depth < 2, f"model.depth must be >= 2 for the dws denoiser (got {m.depth})"),
                 (cfg.prediction not in PREDICTIONS,
                  f"prediction must be one of {', '.join(PREDICTIONS.names())} (got {cfg.prediction!r})"),
-                (cfg.standardize_by not in STANDARDISE_BY,
-                 f"standardize_by must be one of {', '.join(STANDARDISE_BY.names())} (got {cfg.standardize_by!r})"),
+                (cfg.standardize_by not in STANDARDIZE_BY,
+                 f"standardize_by must be one of {', '.join(STANDARDIZE_BY.names())} (got {cfg.standardize_by!r})"),
                 (m.name == "dws" and cfg.standardize_by == "pca",
                  "the dws denoiser needs the weights' own tensors: standardize_by tensor or parameter, not pca"),
                 (cfg.train.steps_per_call < 1 or cfg.train.batch_size < 1,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import jax
 import jax.numpy as jnp
 
 from inr.nn.interp import grid_sample
@@ -29,10 +30,8 @@ def _none(n_hidden: int, in_dim: int, resolution: int) -> Modulation:
 
 
 def layer_norm(h, eps: float = 1e-5):
-    """Standardise each point's channels (LayerNorm without affine)."""
-    mean = jnp.mean(h, axis=-1, keepdims=True)
-    var = jnp.mean((h - mean) ** 2, axis=-1, keepdims=True)
-    return (h - mean) / jnp.sqrt(var + eps)
+    """Standardize each point's channels (LayerNorm without affine)."""
+    return jax.nn.standardize(h, axis=-1, epsilon=eps, algorithm="stable")
 
 
 @MODULATIONS.register("cam")

@@ -1,5 +1,5 @@
 """A collection as weight-space tensors: layers from the canonical layout,
-per-tensor standardisation, and a fixed split by signal."""
+per-tensor standardization, and augmentations in weight space."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +8,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inr.errors import InrError
 from inr.fields.model import Field
 from inr.weightspace.space import WeightSpace
 
@@ -24,39 +23,17 @@ class WeightData:
 
 def from_collection(coll) -> WeightData:
     """Tensors of every field of a loaded collection (plain MLP fields only)."""
-    template = coll.field.init(jax.random.PRNGKey(0))
-    if set(template) != {"mlp"}:
-        extra = sorted(set(template) - {"mlp"})
-        raise InrError(f"weight-space models need plain MLP fields; this collection's fields also train {extra}")
-    stacked = coll.stacked_params(np.arange(len(coll)))
-    layers = [(layer["W"], layer["b"]) for layer in stacked["mlp"]]
-    if len(layers) < 2:
-        raise InrError("weight-space models need fields with at least one hidden layer")
-    space = WeightSpace.from_weight_shapes([w.shape[1:] for w, _ in layers])
-    return WeightData(space, coll.field, space.from_layers(layers), coll.labels, [f["source"] for f in coll.fields])
+    space = WeightSpace.of_layout(coll.meta["layout"], "weight-space models")
+    tensors = space.from_flat(jnp.asarray(coll.weights))
+    return WeightData(space, coll.field, tensors, coll.labels, [f["source"] for f in coll.fields])
 
 
-def split_by_signal(sources: list[str], fractions, seed: int) -> dict[str, np.ndarray]:
-    """Field indices for train/val/test; all fits of one signal land in the same part."""
-    if len(fractions) != 3 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-6:
-        raise InrError(f"split must be three fractions summing to 1 (got {fractions})")
-    unique = list(dict.fromkeys(sources))  # first-appearance order
-    order = np.random.default_rng(seed).permutation(len(unique))
-    n_train = int(round(fractions[0] * len(unique)))
-    n_val = int(round(fractions[1] * len(unique)))
-    part_of = {}
-    for rank, u in enumerate(order):
-        part_of[unique[u]] = "train" if rank < n_train else "val" if rank < n_train + n_val else "test"
-    return {name: np.asarray([i for i, s in enumerate(sources) if part_of[s] == name], np.int64)
-            for name in ("train", "val", "test")}
-
-
-def standardiser(tensors: list, indices) -> list[tuple[float, float]]:
+def standardizer(tensors: list, indices) -> list[tuple[float, float]]:
     """(mean, std) of each tensor over the given fields (DWSNets normalises per layer)."""
     return [(float(jnp.mean(t[indices])), float(jnp.std(t[indices]) + 1e-8)) for t in tensors]
 
 
-def standardise(tensors: list, stats) -> list:
+def standardize(tensors: list, stats) -> list:
     return [(t - m) / s for t, (m, s) in zip(tensors, stats)]
 
 
@@ -87,7 +64,7 @@ def transform_inputs(space: WeightSpace, xs: list, rot, zoom, shift) -> list:
 def augment_inputs(space: WeightSpace, key, xs: list, rotation: float = 45.0, translation: float = 0.25,
                    scale: float = 0.2, dropout: float = 0.01) -> list:
     """DWSNets' input-space augmentations of 2-D fields, on raw (not
-    standardised) tensors, one draw per example: the field's picture rotated
+    standardized) tensors, one draw per example: the field's picture rotated
     by up to ``rotation`` degrees, shifted by up to ``translation`` and zoomed
     by up to ``scale`` (:func:`transform_inputs`), then ``dropout`` of all
     weights zeroed. Fields with another input size are only dropped out."""

@@ -14,7 +14,7 @@ the shared neuron axis is matched and the others pooled/broadcast; and so on
 for b -> b, b -> W and W -> b. New tensors are the sum over all input tensors,
 divided by their number, plus a bias per output tensor.
 
-Optionally (DWSNets' default "SAB" set layer), every map whose input and
+A layer is the ``flax.nnx`` module :class:`DWSLinear`. Optionally (DWSNets' default "SAB" set layer), every map whose input and
 output share exactly one matched neuron axis -- a set layer over that layer's
 neurons -- adds multi-head self-attention over the neurons to its linear map,
 ``o = q + attention(q, k, v)``, ``o + ReLU(o W_o)``, with ``q`` the linear
@@ -28,7 +28,9 @@ from math import gcd
 
 import jax
 import jax.numpy as jnp
+from flax import nnx
 
+from inr.learned import dense, scaled_normal
 from inr.registry import Registry
 from inr.weightspace.space import WeightSpace
 
@@ -55,79 +57,74 @@ def set_groups(space: WeightSpace) -> list[tuple[int, tuple]]:
     return [g for g in dict.fromkeys((ui, m) for _, ui, m in terms(space)) if len(g[1]) == 1]
 
 
-def _normal(key, shape):
-    return jax.random.normal(key, shape) / jnp.sqrt(shape[0])
+class SetAttention(nnx.Module):
+    """Self-attention over a set of neurons, added to a set-layer map:
+    ``o = q + attention(q, x K, x V)``, then ``o + ReLU(o O)``, with ``q`` the
+    map's linear output ``(B, n, d)`` and ``x`` its input ``(B, n, d_in)``."""
+
+    def __init__(self, d_in: int, d: int, heads: int, rngs: nnx.Rngs):
+        self.heads = gcd(heads, d)
+        self.K, self.V = dense(d_in, d, rngs, bias=False), dense(d_in, d, rngs, bias=False)
+        self.O = dense(d, d, rngs)
+
+    def __call__(self, x, q):
+        b, n, d = q.shape
+        split = lambda a: a.reshape(b, n, self.heads, d // self.heads)  # noqa: E731
+        o = q + jax.nn.dot_product_attention(split(q), split(self.K(x)), split(self.V(x))).reshape(b, n, d)
+        return o + jax.nn.relu(self.O(o))
 
 
-def init_linear(key, space: WeightSpace, c_in: int, c_out: int, attention: bool = False) -> dict:
-    tensors = space.tensors
-    blocks = terms(space)
-    k_blocks, k_att = jax.random.split(key)
-    weights = []
-    for k, (ti, ui, _) in zip(jax.random.split(k_blocks, len(blocks)), blocks):
-        weights.append(_normal(k, (tensors[ti].fixed * c_in, tensors[ui].fixed * c_out)))
-    params = {"blocks": weights, "bias": [jnp.zeros((u.fixed * c_out,)) for u in tensors]}
-    if attention:
-        params["attention"] = []
-        groups = set_groups(space)
-        for k, (ui, matched) in zip(jax.random.split(k_att, len(groups)), groups):
-            d_in = sum(tensors[ti].fixed * c_in for ti, u, m in blocks if (u, m) == (ui, matched))
-            d = tensors[ui].fixed * c_out
-            kk, kv, ko = jax.random.split(k, 3)
-            params["attention"].append({"K": _normal(kk, (d_in, d)), "V": _normal(kv, (d_in, d)),
-                                        "O": _normal(ko, (d, d)), "b_o": jnp.zeros((d,))})
-    return params
-
-
-def attend(p: dict, x, q, heads: int):
-    """Self-attention over a set: ``x`` ``(B, n, C_in)`` the map's input,
-    ``q`` ``(B, n, D)`` its linear output; returns ``(B, n, D)``."""
-    b, n, d = q.shape
-    h = gcd(heads, d)
-    split = lambda a: a.reshape(b, n, h, d // h)  # noqa: E731
-    logits = jnp.einsum("bnhc,bmhc->bhnm", split(q), split(x @ p["K"])) / jnp.sqrt(d // h)
-    o = q + jnp.einsum("bhnm,bmhc->bnhc", jax.nn.softmax(logits, -1), split(x @ p["V"])).reshape(b, n, d)
-    return o + jax.nn.relu(o @ p["O"] + p["b_o"])
-
-
-def linear(params: dict, space: WeightSpace, xs: list, pool: str = "mean", heads: int = 8) -> list:
-    """Apply a DWS layer to tensors ``xs`` (each ``(B, *hidden, fixed * C_in)``).
+class DWSLinear(nnx.Module):
+    """A DWS layer from ``c_in`` to ``c_out`` channels: one linear map per
+    block term (kernels normal / sqrt(fan in)), a zero-initialised bias per
+    output tensor, and with ``attention`` a :class:`SetAttention` of ``heads``
+    heads on every set-layer map; ``pool`` reduces the pooled axes.
 
     Terms that write the same output tensor with the same matched layers see
     inputs of one shape (batch, matched sizes, channels), so they are
     concatenated along channels and applied as one matmul; each pooled input
-    is computed once. With ``params["attention"]`` (see :func:`init_linear`)
-    the set-layer maps add self-attention with ``heads`` heads."""
-    tensors, reduce = space.tensors, POOLS.get(pool)
-    pooled, groups = {}, {}
-    attention = dict(zip(set_groups(space), params["attention"])) if "attention" in params else {}
-    for w, (ti, ui, matched) in zip(params["blocks"], terms(space)):
-        axes = tuple(1 + p for p, a in enumerate(tensors[ti].hidden) if a not in matched)
-        if (ti, axes) not in pooled:
-            pooled[ti, axes] = reduce(xs[ti], axis=axes) if axes else xs[ti]
-        groups.setdefault((ui, matched), []).append((pooled[ti, axes], w))
-    n = xs[0].shape[0]
-    outs = [None] * len(tensors)
-    for (ui, matched), items in groups.items():
-        x = jnp.concatenate([a for a, _ in items], -1)
-        y = x @ jnp.concatenate([w for _, w in items], 0)
-        if (ui, matched) in attention:
-            y = attend(attention[ui, matched], x, y, heads)
-        u = tensors[ui]
-        y = y.reshape((n,) + tuple(space.widths[a] if a in matched else 1 for a in u.hidden) + (y.shape[-1],))
-        outs[ui] = y if outs[ui] is None else outs[ui] + y  # broadcasts over the unmatched axes
-    full = [(n,) + tuple(space.widths[a] for a in u.hidden) for u in tensors]
-    return [jnp.broadcast_to(o, shape + o.shape[-1:]) / len(tensors) + b
-            for o, shape, b in zip(outs, full, params["bias"])]
+    is computed once."""
+
+    def __init__(self, space: WeightSpace, c_in: int, c_out: int, *, attention: bool = False, heads: int = 8,
+                 pool: str = "mean", rngs: nnx.Rngs):
+        tensors, blocks, kernel = space.tensors, terms(space), scaled_normal()
+        self.space, self.pool = space, POOLS.get(pool)
+        self.blocks = nnx.List([nnx.Param(kernel(rngs.params(), (tensors[ti].fixed * c_in, tensors[ui].fixed * c_out)))
+                                for ti, ui, _ in blocks])
+        self.bias = nnx.List([nnx.Param(jnp.zeros((u.fixed * c_out,))) for u in tensors])
+        self.attention = nnx.List([  # empty without attention
+            SetAttention(sum(tensors[ti].fixed * c_in for ti, u, m in blocks if (u, m) == (ui, matched)),
+                         tensors[ui].fixed * c_out, heads, rngs) for ui, matched in set_groups(space) if attention])
+
+    def __call__(self, xs: list) -> list:
+        """Tensors ``xs`` (each ``(B, *hidden, fixed * C_in)``) -> the layer's output tensors."""
+        space, tensors = self.space, self.space.tensors
+        pooled, groups = {}, {}
+        attention = dict(zip(set_groups(space), self.attention))
+        for w, (ti, ui, matched) in zip(self.blocks, terms(space)):
+            axes = tuple(1 + p for p, a in enumerate(tensors[ti].hidden) if a not in matched)
+            if (ti, axes) not in pooled:
+                pooled[ti, axes] = self.pool(xs[ti], axis=axes) if axes else xs[ti]
+            groups.setdefault((ui, matched), []).append((pooled[ti, axes], w[...]))
+        n = xs[0].shape[0]
+        outs = [None] * len(tensors)
+        for (ui, matched), items in groups.items():
+            x = jnp.concatenate([a for a, _ in items], -1)
+            y = x @ jnp.concatenate([w for _, w in items], 0)
+            if (ui, matched) in attention:
+                y = attention[ui, matched](x, y)
+            u = tensors[ui]
+            y = y.reshape((n,) + tuple(space.widths[a] if a in matched else 1 for a in u.hidden) + (y.shape[-1],))
+            outs[ui] = y if outs[ui] is None else outs[ui] + y  # broadcasts over the unmatched axes
+        full = [(n,) + tuple(space.widths[a] for a in u.hidden) for u in tensors]
+        return [jnp.broadcast_to(o, shape + o.shape[-1:]) / len(tensors) + b[...]
+                for o, shape, b in zip(outs, full, self.bias)]
 
 
 def channel_norm(xs: list, eps: float = 1e-5) -> list:
-    """Standardise each position's channels (pointwise, so equivariant)."""
-    out = []
-    for x in xs:
-        mean = jnp.mean(x, axis=-1, keepdims=True)
-        out.append((x - mean) / jnp.sqrt(jnp.var(x, axis=-1, keepdims=True) + eps))
-    return out
+    """Standardize each position's channels (pointwise, so equivariant; a
+    LayerNorm without scale or bias)."""
+    return [jax.nn.standardize(x, axis=-1, epsilon=eps, algorithm="stable") for x in xs]
 
 
 def invariant_pool(space: WeightSpace, xs: list, pool: str = "mean"):

@@ -1,14 +1,18 @@
-"""Networks on weight spaces: DWSNet (equivariant layers + invariant head) and
-the flattened-weights MLP baseline. Pure ``init(key) -> params`` and
-``apply(params, tensors) -> logits``."""
+"""Networks on weight spaces, as ``flax.nnx`` modules: DWSNet (equivariant
+layers + invariant head) and the flattened-weights MLP baseline. The registry
+hands them to the training loop as pure ``init(key) -> params`` and
+``apply(params, tensors) -> logits`` (inr/learned.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+from flax import nnx
 
 from inr.errors import InrError
+from inr.learned import Functional, dense, functional, relu_mlp
 from inr.registry import Registry
 from inr.weightspace import dws
 from inr.weightspace.probes import Probe
@@ -32,7 +36,7 @@ class WeightModelConfig:
     heads: int = 8
     """attention heads; a map whose output width w it does not divide uses gcd(heads, w)"""
     norm: bool = True
-    """standardise channels between DWS layers"""
+    """standardize channels between DWS layers"""
     probes: int = 64
     """probe points (DWS only): each field's neuron activations at this many
     learned input points, initialised uniformly in [-1, 1]^d, enter the first
@@ -42,86 +46,76 @@ class WeightModelConfig:
     """hidden widths of the head MLP"""
 
 
-def _init_dense(key, widths):
-    keys = jax.random.split(key, len(widths) - 1)
-    return [{"W": jax.random.normal(k, (a, b)) * jnp.sqrt(2.0 / a), "b": jnp.zeros((b,))}
-            for k, a, b in zip(keys, widths[:-1], widths[1:])]
-
-
-def _dense(layers, x):
-    for i, layer in enumerate(layers):
-        x = x @ layer["W"] + layer["b"]
-        if i < len(layers) - 1:
-            x = jax.nn.relu(x)
-    return x
-
-
-@dataclass(frozen=True)
-class WeightModel:
-    init: callable
-    apply: callable  # (params, tensors) -> logits (B, n_out)
+def _head(widths, rngs) -> nnx.List:
+    """An MLP's linear layers, He normal."""
+    return nnx.List([dense(a, b, rngs, scale=2 ** 0.5) for a, b in zip(widths[:-1], widths[1:])])
 
 
 WEIGHT_MODELS: Registry = Registry("weight-space model")
+"""name -> ``(cfg, space, n_out, probe) -> Functional`` (inr/learned.py): ``init(key)``
+and ``apply(params, tensors) -> logits (B, n_out)``"""
 
 
-def _init_probe(key, n: int, in_dim: int, space: WeightSpace, channels: int) -> dict:
-    k_coords, k_proj = jax.random.split(key)
-    return {"coords": jax.random.uniform(k_coords, (n, in_dim), minval=-1.0, maxval=1.0),
-            "proj": [_init_dense(k, [n, channels])[0] for k in jax.random.split(k_proj, space.depth)]}
+class ProbeFeatures(nnx.Module):
+    """Per-neuron features ``(B, d_i, C)`` of layers 1..L: each field's
+    activations at ``n`` learned probe points (initialised uniformly in
+    [-1, 1]^d), one linear map per layer, then standardized per neuron."""
+
+    def __init__(self, probe: Probe, n: int, space: WeightSpace, channels: int, rngs: nnx.Rngs):
+        self.probe = probe
+        self.coords = nnx.Param(jax.random.uniform(rngs.params(), (n, probe.in_dim), minval=-1.0, maxval=1.0))
+        self.proj = nnx.List([dense(n, channels, rngs, scale=2 ** 0.5) for _ in range(space.depth)])
+
+    def __call__(self, xs: list) -> list:
+        acts = self.probe.run(self.coords[...], xs)
+        return dws.channel_norm([p(a) for a, p in zip(acts, self.proj)])
 
 
-def _probe_features(probe: Probe, params: dict, xs: list) -> list:
-    """Per-neuron features ``(B, d_i, C)`` of layers 1..L: activations at the
-    probe points, one linear map per layer, then standardised per neuron."""
-    acts = probe.run(params["coords"], xs)
-    return dws.channel_norm([a @ p["W"] + p["b"] for a, p in zip(acts, params["proj"])])
+class DWSNet(nnx.Module):
+    """DWS layers (ReLU, channel norm between them), invariant pooling and an MLP head."""
+
+    def __init__(self, cfg: WeightModelConfig, space: WeightSpace, n_out: int, probe: Probe | None,
+                 rngs: nnx.Rngs):
+        chans = [1] + [cfg.channels] * cfg.layers
+        self.space, self.pool, self.norm = space, cfg.pool, cfg.norm
+        self.layers = nnx.List([dws.DWSLinear(space, a, b, attention=cfg.attention, heads=cfg.heads, pool=cfg.pool,
+                                              rngs=rngs) for a, b in zip(chans[:-1], chans[1:])])
+        self.head = _head([sum(t.fixed for t in space.tensors) * cfg.channels, *cfg.head, n_out], rngs)
+        self.probe = ProbeFeatures(probe, cfg.probes, space, cfg.channels, rngs) if cfg.probes else None
+
+    def __call__(self, xs: list):
+        # probe activations land on the first layer's bias tensors b_1..b_L, one per layer's neurons
+        feats = self.probe(xs) if self.probe is not None else []
+        for i, layer in enumerate(self.layers):
+            xs = layer(xs)
+            if i == 0:
+                for j, f in enumerate(feats, start=self.space.depth):
+                    xs[j] = xs[j] + f.reshape(xs[j].shape)
+            xs = [jax.nn.relu(x) for x in xs]
+            if self.norm and i < len(self.layers) - 1:
+                xs = dws.channel_norm(xs)
+        return relu_mlp(self.head, dws.invariant_pool(self.space, xs, self.pool))
 
 
 @WEIGHT_MODELS.register("dws")
-def dwsnet(cfg: WeightModelConfig, space: WeightSpace, n_out: int, probe: Probe | None = None) -> WeightModel:
-    chans = [1] + [cfg.channels] * cfg.layers
-    feat = sum(t.fixed for t in space.tensors) * cfg.channels
+def dwsnet(cfg: WeightModelConfig, space: WeightSpace, n_out: int, probe: Probe | None = None) -> Functional:
     if cfg.probes and probe is None:
         raise InrError("model.probes needs the fields' model (give the collection)")
+    return functional(lambda rngs: DWSNet(cfg, space, n_out, probe, rngs))
 
-    def init(key):
-        k_layers, k_head, k_probe = jax.random.split(key, 3)
-        keys = jax.random.split(k_layers, cfg.layers)
-        params = {"layers": [dws.init_linear(k, space, a, b, cfg.attention)
-                             for k, a, b in zip(keys, chans[:-1], chans[1:])],
-                  "head": _init_dense(k_head, [feat, *cfg.head, n_out])}
-        if cfg.probes:
-            params["probe"] = _init_probe(k_probe, cfg.probes, probe.in_dim, space, cfg.channels)
-        return params
 
-    def apply(params, xs):
-        # probe activations land on the first layer's bias tensors b_1..b_L, one per layer's neurons
-        feats = _probe_features(probe, params["probe"], xs) if "probe" in params else []
-        for i, layer in enumerate(params["layers"]):
-            xs = dws.linear(layer, space, xs, cfg.pool, cfg.heads)
-            if i == 0:
-                for j, f in enumerate(feats, start=space.depth):
-                    xs[j] = xs[j] + f.reshape(xs[j].shape)
-            xs = [jax.nn.relu(x) for x in xs]
-            if cfg.norm and i < len(params["layers"]) - 1:
-                xs = dws.channel_norm(xs)
-        return _dense(params["head"], dws.invariant_pool(space, xs, cfg.pool))
+class FlatMLP(nnx.Module):
+    """The baseline: an MLP on all weights concatenated (not invariant; the
+    DWS options, probes included, do not apply)."""
 
-    return WeightModel(init, apply)
+    def __init__(self, cfg: WeightModelConfig, space: WeightSpace, n_out: int, rngs: nnx.Rngs):
+        size = sum(int(np.prod(space.shape(t, 1))) for t in space.tensors)
+        self.head = _head([size, *cfg.head, n_out], rngs)
+
+    def __call__(self, xs: list):
+        return relu_mlp(self.head, jnp.concatenate([x.reshape(x.shape[0], -1) for x in xs], axis=-1))
 
 
 @WEIGHT_MODELS.register("mlp")
-def flat_mlp(cfg: WeightModelConfig, space: WeightSpace, n_out: int, probe: Probe | None = None) -> WeightModel:
-    """The baseline: an MLP on all weights concatenated (not invariant; the
-    DWS options, probes included, do not apply)."""
-    size = sum(int(jnp.prod(jnp.asarray(space.shape(t, 1)))) for t in space.tensors)
-
-    def init(key):
-        return {"head": _init_dense(key, [size, *cfg.head, n_out])}
-
-    def apply(params, xs):
-        flat = jnp.concatenate([x.reshape(x.shape[0], -1) for x in xs], axis=-1)
-        return _dense(params["head"], flat)
-
-    return WeightModel(init, apply)
+def flat_mlp(cfg: WeightModelConfig, space: WeightSpace, n_out: int, probe: Probe | None = None) -> Functional:
+    return functional(lambda rngs: FlatMLP(cfg, space, n_out, rngs))

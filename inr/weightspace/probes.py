@@ -21,12 +21,12 @@ class Probe:
     in_dim: int
     """dimension of the fields' input points"""
     run: Callable
-    """``(coords (P, in_dim), standardised tensors) -> [(B, d_i, P) for i = 1..L]``"""
+    """``(coords (P, in_dim), standardized tensors) -> [(B, d_i, P) for i = 1..L]``"""
 
 
 def make_probe(field: Field, space: WeightSpace, stats) -> Probe:
-    """Activations of each field at the probe points, from its standardised
-    tensors (``stats``: the per-tensor ``(mean, std)`` they were standardised
+    """Activations of each field at the probe points, from its standardized
+    tensors (``stats``: the per-tensor ``(mean, std)`` they were standardized
     with). The caller checks that ``field`` has the widths of ``space``."""
 
     def probe(coords, xs):

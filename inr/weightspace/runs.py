@@ -13,20 +13,21 @@ import numpy as np
 from inr.atomic import write_json, write_text
 from inr.collections.format import load_collection
 from inr.errors import InrError
-from inr.io import load_tree, read_format_json, save_tree
+from inr.io import open_tree, read_format_json, save_tree
+from inr.learned import v1_name
 from inr.plots import confusion_png, curve_png, drawn
 from inr.config import read_yaml
 from inr.rundir import building, check_output, resume_dir
 from inr.runs import CHECKPOINT
 from inr.schema import from_dict, to_dict
-from inr.weightspace.data import from_collection, standardise
+from inr.weightspace.data import from_collection, standardize
 from inr.weightspace.models import WEIGHT_MODELS
 from inr.weightspace.probes import make_probe
 from inr.weightspace.space import WeightSpace
 from inr.weightspace.train import WeightTrainConfig, check_config, predict, train_classifier
 
 FORMAT = "inr.weightmodel"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: flax.nnx modules (kernel / bias / scale); 1: hand-written layers (W / b / g)
 CONFIG = "config.yaml"
 
 
@@ -62,11 +63,11 @@ def train_run(cfg: WeightTrainConfig, collection, out, *, overwrite: bool = Fals
             write_text(work / CONFIG, yaml.safe_dump({"collection": str(collection), **to_dict(cfg)},
                                                      sort_keys=False))
         r = train_classifier(cfg, data, quiet=quiet, checkpoint=work / CHECKPOINT, resume=resume)
-        save_tree(work / "model.safetensors", {"": r["params"]})  # unprefixed names, as version 1 files have them
+        save_tree(work / "model.safetensors", {"": r["params"]})  # unprefixed names
         write_json(work / "model.json", {
             "format": FORMAT, "format_version": FORMAT_VERSION, "collection": str(collection),
             "widths": list(data.space.widths), "n_classes": r["n_classes"], "config": to_dict(cfg),
-            "standardisation": r["stats"], "split": {k: v.tolist() for k, v in r["splits"].items()},
+            "standardization": r["stats"], "split": {k: v.tolist() for k, v in r["splits"].items()},
         })
         metrics = dict(r["metrics"])
         part = "test" if "test" in r["predictions"] else "val"
@@ -89,6 +90,8 @@ def load_weight_model(run_dir, field=None):
     run_dir = Path(run_dir)
     meta = read_format_json(run_dir / "model.json", FORMAT, FORMAT_VERSION, "weight-space model",
                             f" (is {run_dir} an inr weights train run?)")
+    if meta.get("format_version", 1) < 2:  # version 1 spelled it with an s
+        meta["standardization"] = meta.pop("standardisation")
     saved = meta["config"]
     if isinstance(saved.get("model"), dict):  # runs saved before model.attention / model.probes existed
         saved["model"].setdefault("attention", False)
@@ -100,10 +103,11 @@ def load_weight_model(run_dir, field=None):
         if list(field.widths) != meta["widths"]:
             raise InrError(f"{run_dir}: the model was trained on fields of widths {meta['widths']}, "
                            f"these have {list(field.widths)}")
-        probe = make_probe(field, space, meta["standardisation"])
+        probe = make_probe(field, space, meta["standardization"])
     model = WEIGHT_MODELS.get(cfg.model.name)(cfg.model, space, int(meta["n_classes"]), probe)
     template = jax.eval_shape(model.init, jax.random.PRNGKey(0))
-    params = load_tree(run_dir / "model.safetensors", "", template, "weight file (for model.json)")
+    with open_tree(run_dir / "model.safetensors", "weight file (for model.json)") as f:
+        params = f.tree("", template, v1_name if meta.get("format_version", 1) < 2 else None)
     return model, jax.tree_util.tree_map(jnp.asarray, params), meta
 
 
@@ -111,7 +115,7 @@ def eval_run(run_dir, collection, predictions=None) -> dict:
     """Predict every field of ``collection``; accuracy where labels exist."""
     data = from_collection(load_collection(collection))
     model, params, meta = load_weight_model(run_dir, data.field)
-    xs = standardise(data.tensors, meta["standardisation"])
+    xs = standardize(data.tensors, meta["standardization"])
     n = xs[0].shape[0]
     pred = predict(jax.jit(model.apply), params, xs)
     out = {"collection": str(collection), "count": int(n)}

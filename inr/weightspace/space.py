@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import jax.numpy as jnp
 
+from inr.errors import InrError
+
 
 @dataclass(frozen=True)
 class Tensor:
@@ -33,6 +35,19 @@ class WeightSpace:
         """The space of an MLP whose weights have shapes ``(d_{i-1}, d_i)``, i = 1..L."""
         shapes = [tuple(s) for s in shapes]
         return cls((shapes[0][0],) + tuple(s[1] for s in shapes))
+
+    @classmethod
+    def of_layout(cls, layout: list[dict], what: str) -> "WeightSpace":
+        """The space of fields whose canonical layout (``[{"name", "shape",
+        "offset"}]``) is a plain MLP with a hidden layer, or a one-line error
+        saying that ``what`` needs one."""
+        entries = sorted(layout, key=lambda e: e["offset"])
+        names = [e["name"] for e in entries]
+        expected = [n for i in range(len(names) // 2) for n in (f"mlp.{i}.W", f"mlp.{i}.b")]
+        if names != expected or len(expected) < 4:
+            raise InrError(f"{what} needs fields that are plain MLPs with a hidden layer "
+                           f"(parameters mlp.0.W, mlp.0.b, ...); this collection has {', '.join(names)}")
+        return cls.from_weight_shapes([e["shape"] for e in entries[::2]])
 
     @property
     def depth(self) -> int:
@@ -87,3 +102,19 @@ class WeightSpace:
                 b = b.reshape(n, d[L], channels)
             layers.append((w, b))
         return layers
+
+    def from_flat(self, flat, channels: int = 1) -> list:
+        """``(B, P)`` flat weights in the canonical plain-MLP layout (``W_1, b_1,
+        W_2, ...``, each row-major) -> the tensors; the one route from a
+        collection's or a denoiser's flat vectors into weight space."""
+        d, n = self.widths, flat.shape[0]
+        layers, offset = [], 0
+        for a, b in zip(d[:-1], d[1:]):
+            w = flat[:, offset:offset + a * b].reshape(n, a, b)
+            layers.append((w, flat[:, offset + a * b:offset + a * b + b]))
+            offset += a * b + b
+        return self.from_layers(layers, channels)
+
+    def to_flat(self, xs) -> jnp.ndarray:
+        """The inverse of :meth:`from_flat` (one channel)."""
+        return jnp.concatenate([a.reshape(a.shape[0], -1) for w, b in self.to_layers(xs, 1) for a in (w, b)], -1)

@@ -12,7 +12,8 @@ from inr.errors import InrError
 from inr.train.config import TrainConfig
 from inr.train.fit import Select, fit, restore, start_state
 from inr.train.optim import make_optimizer
-from inr.weightspace.data import WeightData, augment_inputs, permute_batch, split_by_signal, standardise, standardiser
+from inr.collections.split import split_by_signal
+from inr.weightspace.data import WeightData, augment_inputs, permute_batch, standardize, standardizer
 from inr.weightspace.models import WEIGHT_MODELS, WeightModelConfig
 from inr.weightspace.probes import make_probe
 
@@ -76,13 +77,13 @@ def predict(apply, params, xs, batch: int = 256) -> np.ndarray:
 def make_loss(cfg: WeightTrainConfig, model, space, stats):
     """``loss(params, data, key)``: cross-entropy on a random batch of
     ``data = {"x": tensors, "y": labels}``, augmented as configured (input
-    augmentation acts on raw weights, so those tensors are standardised per batch)."""
+    augmentation acts on raw weights, so those tensors are standardized per batch)."""
 
     def loss_fn(params, data, key):
         idx = jax.random.randint(key, (cfg.train.batch_size,), 0, data["y"].shape[0])
         batch = [x[idx] for x in data["x"]]
         if cfg.input_augment:
-            batch = standardise(augment_inputs(space, jax.random.fold_in(key, 2), batch), stats)
+            batch = standardize(augment_inputs(space, jax.random.fold_in(key, 2), batch), stats)
         if cfg.augment:
             batch = permute_batch(space, jax.random.fold_in(key, 1), batch)
         logits = model.apply(params, batch)
@@ -99,7 +100,7 @@ def check_config(cfg: WeightTrainConfig) -> None:
 def train_classifier(cfg: WeightTrainConfig, data: WeightData, quiet: bool = False, checkpoint=None,
                      resume: bool = False) -> dict:
     """Fit a classifier through the one training loop (the best validation
-    weights kept); return params, the split, standardisation and metrics.
+    weights kept); return params, the split, standardization and metrics.
     ``checkpoint`` is where the loop saves (and, with ``resume``, reads) its state."""
     check_config(cfg)
     if data.labels is None:
@@ -107,8 +108,8 @@ def train_classifier(cfg: WeightTrainConfig, data: WeightData, quiet: bool = Fal
     splits = split_by_signal(data.sources, cfg.split, cfg.seed)
     if len(splits["train"]) == 0 or len(splits["val"]) == 0:
         raise InrError(f"split {cfg.split}: too few signals for a train and a validation set")
-    stats = standardiser(data.tensors, splits["train"])
-    xs = standardise(data.tensors, stats)
+    stats = standardizer(data.tensors, splits["train"])
+    xs = standardize(data.tensors, stats)
     labels = np.asarray(data.labels)
     n_classes = int(labels.max()) + 1
     model = WEIGHT_MODELS.get(cfg.model.name)(cfg.model, data.space, n_classes,

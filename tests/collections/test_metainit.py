@@ -17,7 +17,6 @@ from inr.runs import run_config
 from inr.fields.io import load_field
 from inr.fields.layout import flatten
 from inr.modalities import MODALITIES
-from inr.runs import data_config_for
 from tests.conftest import interrupt_fit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

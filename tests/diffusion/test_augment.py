@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from inr.diffusion.augment import AugmentConfig, make_augment
-from inr.diffusion.standardise import Standardiser
+from inr.diffusion.standardize import Standardizer
 from inr.diffusion.tokens import Tokenizer
 from inr.errors import InrError
 from inr.fields.layout import flatten, layout
@@ -29,7 +29,7 @@ def fields(encoding="identity", n=6):
 def augmented(cfg, by="parameter"):
     weights, meta = fields()
     tok = Tokenizer.from_layout(meta["layout"])
-    std = Standardiser.fit(weights, True, by, tok)
+    std = Standardizer.fit(weights, True, by, tok)
     moved = np.asarray(std.inverse(make_augment(cfg, meta, tok, std)(jax.random.PRNGKey(5), std.forward(weights))))
     first = 2 * HIDDEN + HIDDEN  # W0 (2, 8) and b0 (8) lead the canonical layout
     np.testing.assert_allclose(moved[:, first:], weights[:, first:], rtol=1e-4, atol=1e-5)  # hidden layers kept
@@ -62,11 +62,11 @@ def test_a_rotation_and_zoom_move_the_first_weights_by_a_scaled_rotation():
 def test_augment_off_and_bad_settings():
     weights, meta = fields()
     tok = Tokenizer.from_layout(meta["layout"])
-    std = Standardiser.fit(weights, True, "parameter", tok)
+    std = Standardizer.fit(weights, True, "parameter", tok)
     assert make_augment(AugmentConfig(), meta, tok, std) is None
     with pytest.raises(InrError, match="need rotate"):
         make_augment(AugmentConfig(scale=1.5), meta, tok, std)
     weights, nerf = fields("nerf")
     tok = Tokenizer.from_layout(nerf["layout"])
     with pytest.raises(InrError, match="identity"):
-        make_augment(AugmentConfig(shift=0.1), nerf, tok, Standardiser.fit(weights, True, "parameter", tok))
+        make_augment(AugmentConfig(shift=0.1), nerf, tok, Standardizer.fit(weights, True, "parameter", tok))

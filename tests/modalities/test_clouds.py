@@ -62,7 +62,6 @@ def test_batched_volumes_equal_one_field_at_a_time():
     from inr.fields.model import build_field
     from inr.modalities.sdf.extract import evaluate_volume
     from inr.modalities.sdf.losses import surface_value
-    from inr.runs import data_config_for
 
     cfg = run_config([], ["model.hidden_width=16", "model.hidden_layers=2"],
                           {"modality": "sdf", "input": "unused.obj"})

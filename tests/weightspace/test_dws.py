@@ -4,11 +4,19 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from inr.learned import functional
 from inr.weightspace import dws
 from inr.weightspace.models import WEIGHT_MODELS, WeightModelConfig
 from inr.weightspace.space import WeightSpace
 
 SPACES = [(2, 5, 1), (2, 4, 6, 3), (3, 5, 4, 6, 2)]
+
+
+def dws_layer(space, c_in, c_out, attention=False, pool="mean", heads=8, seed=2):
+    """A DWS layer as ``(params, jitted apply(params, xs))``."""
+    layer = functional(lambda rngs: dws.DWSLinear(space, c_in, c_out, attention=attention, pool=pool, heads=heads,
+                                                  rngs=rngs))
+    return layer.init(jax.random.PRNGKey(seed)), jax.jit(layer.apply)
 
 
 # test data in numpy: eager JAX would compile every small op of the helpers
@@ -66,10 +74,9 @@ def test_linear_layer_is_equivariant(widths, pool, attention):
     space = WeightSpace(widths)
     c_in, c_out = 2, 3
     xs = space.from_layers(random_layers(1, widths, channels=c_in))
-    params = dws.init_linear(jax.random.PRNGKey(2), space, c_in, c_out, attention)
-    params["bias"] = [b + 0.1 for b in params["bias"]]
+    params, layer = dws_layer(space, c_in, c_out, attention, pool, heads=2)
+    params["bias"] = {i: b + 0.1 for i, b in params["bias"].items()}
     perms = random_perms(3, widths)
-    layer = jax.jit(lambda p, x: dws.linear(p, space, x, pool, heads=2))
     a = layer(params, permute_tensors(space, xs, perms))
     b = permute_tensors(space, layer(params, xs), perms)
     for x, y, t in zip(a, b, space.tensors):
@@ -83,11 +90,10 @@ def test_each_block_alone_is_equivariant_and_not_constant():
     xs = space.from_layers(random_layers(1, widths))
     xs2 = space.from_layers(random_layers(9, widths))
     perms = random_perms(3, widths)
-    full = dws.init_linear(jax.random.PRNGKey(2), space, 1, 2)
-    layer = jax.jit(lambda p, x: dws.linear(p, space, x))
+    full, layer = dws_layer(space, 1, 2)
     for k in range(len(dws.terms(space))):
-        params = {"blocks": [w if i == k else jnp.zeros_like(w) for i, w in enumerate(full["blocks"])],
-                  "bias": [jnp.zeros_like(b) for b in full["bias"]]}
+        params = {"blocks": {i: w if i == k else jnp.zeros_like(w) for i, w in full["blocks"].items()},
+                  "bias": {i: jnp.zeros_like(b) for i, b in full["bias"].items()}}
         a = layer(params, permute_tensors(space, xs, perms))
         b = permute_tensors(space, layer(params, xs), perms)
         for x, y in zip(a, b):
@@ -118,10 +124,11 @@ def test_dwsnet_is_invariant_and_trains_every_block(attention):
     np.testing.assert_allclose(apply(params, xs), apply(params, permute_tensors(space, xs, perms)),
                                rtol=1e-4, atol=1e-5)
     grads = jax.jit(jax.grad(lambda p: jnp.sum(model.apply(p, xs) ** 2)))(params)
-    for layer in grads["layers"]:
-        assert all(float(jnp.abs(g).max()) > 0 for g in layer["blocks"])
+    for layer in grads["layers"].values():
+        assert all(float(jnp.abs(g).max()) > 0 for g in layer["blocks"].values())
         # keys and values always get gradients (a map's output ReLU can be dead at init)
-        assert all(float(jnp.abs(g[k]).max()) > 0 for g in layer.get("attention", []) for k in ("K", "V"))
+        assert all(float(jnp.abs(g[k]["kernel"]).max()) > 0 for g in layer.get("attention", {}).values()
+                   for k in ("K", "V"))
     assert ("attention" in params["layers"][0]) == attention
 
 
@@ -131,9 +138,10 @@ def test_attention_acts_on_the_set_maps_only():
     widths = (2, 4, 6, 3)
     space = WeightSpace(widths)
     xs = space.from_layers(random_layers(1, widths, channels=2))
-    params = dws.init_linear(jax.random.PRNGKey(2), space, 2, 3, attention=True)
-    plain = {k: v for k, v in params.items() if k != "attention"}
-    with_att, without = dws.linear(params, space, xs, heads=3), dws.linear(plain, space, xs, heads=3)
+    params, layer = dws_layer(space, 2, 3, attention=True, heads=3)
+    plain, plain_layer = dws_layer(space, 2, 3, heads=3)
+    with_att = layer(params, xs)
+    without = plain_layer({k: v for k, v in params.items() if k != "attention"}, xs)
     written = {ui for ui, _ in dws.set_groups(space)}
     assert written == {i for i, t in enumerate(space.tensors) if t.hidden}
     for i, (a, b) in enumerate(zip(with_att, without)):
@@ -268,7 +276,7 @@ def test_dwsnet_with_probes_is_invariant_and_learns_its_probes():
     assert not np.allclose(apply(params, xs), apply(moved, xs))
     grads = jax.jit(jax.grad(lambda p: jnp.sum(model.apply(p, xs) ** 2)))(params)
     assert float(jnp.abs(grads["probe"]["coords"]).max()) > 0
-    assert all(float(jnp.abs(p["W"]).max()) > 0 for p in grads["probe"]["proj"])
+    assert all(float(jnp.abs(p["kernel"]).max()) > 0 for p in grads["probe"]["proj"].values())
 
 
 def test_probes_need_the_fields():

@@ -1,4 +1,4 @@
-"""Standardising a collection's weights before diffusion, and back after sampling.
+"""Standardizing a collection's weights before diffusion, and back after sampling.
 
 Statistics come from the training fields. ``parameter``: a mean and std per
 parameter (HyperDiffusion's option). ``tensor``: one per weight or bias tensor,
@@ -20,7 +20,7 @@ from inr.registry import Registry
 
 
 @dataclass
-class Standardiser:
+class Standardizer:
     """``forward(w) = ((w - mean) @ basis) / std`` and its inverse; no basis: the identity rotation."""
 
     mean: np.ndarray  # (P,)
@@ -32,7 +32,7 @@ class Standardiser:
         if not enabled:
             p = weights.shape[1]
             return cls(np.zeros(p, np.float32), np.ones(p, np.float32))
-        return STANDARDISE_BY.get(by)(np.asarray(weights, np.float64), tok)
+        return STANDARDIZE_BY.get(by)(np.asarray(weights, np.float64), tok)
 
     def forward(self, w):
         x = w - self.mean
@@ -43,32 +43,32 @@ class Standardiser:
         return (x if self.basis is None else x @ self.basis.T) + self.mean
 
     def arrays(self) -> dict:
-        out = {"standardise.mean": self.mean, "standardise.std": self.std}
-        return out if self.basis is None else {**out, "standardise.basis": self.basis}
+        out = {"standardize.mean": self.mean, "standardize.std": self.std}
+        return out if self.basis is None else {**out, "standardize.basis": self.basis}
 
     @classmethod
-    def from_arrays(cls, arrays: dict) -> "Standardiser":
-        return cls(arrays["standardise.mean"], arrays["standardise.std"], arrays.get("standardise.basis"))
+    def from_arrays(cls, arrays: dict) -> "Standardizer":
+        return cls(arrays["standardize.mean"], arrays["standardize.std"], arrays.get("standardize.basis"))
 
 
-STANDARDISE_BY: Registry[Callable[[np.ndarray, Tokenizer | None], Standardiser]] = Registry("standardisation")
+STANDARDIZE_BY: Registry[Callable[[np.ndarray, Tokenizer | None], Standardizer]] = Registry("standardization")
 
 
 def _f32(*arrays):
     return [np.ascontiguousarray(a, np.float32) for a in arrays]  # safetensors writes C order
 
 
-@STANDARDISE_BY.register("parameter")
-def per_parameter(w: np.ndarray, tok=None) -> Standardiser:
-    return Standardiser(*_f32(w.mean(0), w.std(0) + 1e-8))
+@STANDARDIZE_BY.register("parameter")
+def per_parameter(w: np.ndarray, tok=None) -> Standardizer:
+    return Standardizer(*_f32(w.mean(0), w.std(0) + 1e-8))
 
 
-@STANDARDISE_BY.register("tensor")
-def per_tensor(w: np.ndarray, tok: Tokenizer) -> Standardiser:
+@STANDARDIZE_BY.register("tensor")
+def per_tensor(w: np.ndarray, tok: Tokenizer) -> Standardizer:
     mean, std = np.zeros(w.shape[1]), np.ones(w.shape[1])
     for o, n in zip(tok.offsets, tok.sizes):
         mean[o:o + n], std[o:o + n] = w[:, o:o + n].mean(), w[:, o:o + n].std() + 1e-8
-    return Standardiser(*_f32(mean, std))
+    return Standardizer(*_f32(mean, std))
 
 
 def principal_axes(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -81,8 +81,8 @@ def principal_axes(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mean, np.maximum(var[order], 0.0), axes[:, order]
 
 
-@STANDARDISE_BY.register("pca")
-def whitened(w: np.ndarray, tok=None) -> Standardiser:
+@STANDARDIZE_BY.register("pca")
+def whitened(w: np.ndarray, tok=None) -> Standardizer:
     mean, var, axes = principal_axes(w)  # largest variance first, so tokens cut the axes in that order
     floor = 1e-9 * var.max() + 1e-20  # axes the training fields never vary along (fewer fields than weights)
-    return Standardiser(*_f32(mean, np.sqrt(var + floor), axes))
+    return Standardizer(*_f32(mean, np.sqrt(var + floor), axes))

@@ -1,0 +1,54 @@
+"""``inr weights``: learn on a collection's weights (train, eval)."""
+from __future__ import annotations
+
+import json
+
+from inr.cli.common import Parser, add_config, add_out, add_quiet, no_config_on_resume
+
+
+def cmd_weights_train(args) -> int:
+    from inr.config import merged
+    from inr.schema import from_dict
+    from inr.weightspace.runs import dumps, train_run
+    from inr.weightspace.train import WeightTrainConfig
+
+    no_config_on_resume(args, extra=(("--model", args.model),))
+    overrides = {"task": args.task}
+    if args.model:
+        overrides["model"] = {"name": args.model}
+    cfg = from_dict(WeightTrainConfig, merged(args.config or [], args.set or [], overrides))
+    metrics = train_run(cfg, args.collection, args.out, overwrite=args.overwrite, resume=args.resume,
+                        quiet=args.quiet)
+    if not args.quiet:
+        print(dumps(metrics))
+        print(f"outputs in {args.out}")
+    return 0
+
+
+def cmd_weights_eval(args) -> int:
+    from inr.weightspace.runs import eval_run
+
+    print(json.dumps(eval_run(args.run_dir, args.collection, args.predictions)))
+    return 0
+
+
+def register(sub) -> None:
+    from inr.weightspace.models import WEIGHT_MODELS
+
+    weights = sub.add_parser("weights", help="learn on a collection's weights (DWSNets)")
+    wsub = weights.add_subparsers(dest="weights_verb", required=True, parser_class=Parser)
+    wt = wsub.add_parser("train", help="train a weight-space model on a collection")
+    wt.add_argument("collection", metavar="COLLECTION")
+    wt.add_argument("--task", choices=["classify"], default="classify")
+    wt.add_argument("--model", choices=WEIGHT_MODELS.names(),
+                    help="dws: DWSNet; mlp: the flattened-weights MLP (default: dws)")
+    add_config(wt)
+    add_out(wt, "RUNDIR", "run directory")
+    add_quiet(wt)
+    wt.set_defaults(func=cmd_weights_train)
+    we = wsub.add_parser("eval", help="predict every field of a collection with a trained model")
+    we.add_argument("run_dir", metavar="RUNDIR")
+    we.add_argument("collection", metavar="COLLECTION")
+    we.add_argument("--predictions", metavar="FILE.json", help="write per-field predictions, in collection order")
+    add_quiet(we)
+    we.set_defaults(func=cmd_weights_eval)
