@@ -6,12 +6,14 @@ import jax
 import numpy as np
 import pytest
 
+from inr.diffusion import denoiser
 from inr.diffusion.denoiser import DENOISERS, DenoiserConfig
 from inr.diffusion.tokens import Tokenizer
 from inr.io import load_tree, open_tree, save_tree
 from inr.learned import v1_name
 from inr.schema import from_dict
-from inr.weightspace.models import WEIGHT_MODELS, WeightModelConfig
+from inr.weightspace import models
+from inr.weightspace.models import WEIGHT_MODELS, DWSNetConfig, WeightModelConfig
 from inr.weightspace.probes import make_probe
 from inr.weightspace.space import WeightSpace
 from tests.weightspace.test_dws import siren_field
@@ -29,9 +31,10 @@ def v1_model(kind, name):
     with open_tree(os.path.join(V1, f"{kind}-{name}.safetensors")) as f:
         meta = f.metadata()
         if kind == "weightmodel":
-            net, prefix = weight_model(from_dict(WeightModelConfig, meta["config"])), ""
+            net, prefix = weight_model(from_dict(WeightModelConfig, models.upgrade_v1(meta["config"]))), ""
         else:
-            net = DENOISERS.get(name)(from_dict(DenoiserConfig, meta["config"]), Tokenizer.from_layout(meta["layout"]))
+            cfg = from_dict(DenoiserConfig, denoiser.upgrade_v1(meta["config"]))  # one flat section, as format 1 saved it
+            net = DENOISERS.get(name)(cfg, Tokenizer.from_layout(meta["layout"]))
             prefix = "params"
         params = f.tree(prefix, jax.eval_shape(net.init, jax.random.PRNGKey(0)), v1_name)
     with open_tree(os.path.join(V1, f"{kind}-{name}.io.safetensors")) as f:
@@ -61,7 +64,7 @@ def test_v1_names():
 
 
 def test_init_is_a_pure_function_of_the_key_and_saved_trees_reload(tmp_path):
-    net = weight_model(WeightModelConfig(channels=4, layers=2, head=[8], heads=2, probes=5, attention=True))
+    net = weight_model(DWSNetConfig(channels=4, layers=2, head=[8], heads=2, probes=5, attention=True))
     a, b = net.init(jax.random.PRNGKey(3)), net.init(jax.random.PRNGKey(3))
     c = net.init(jax.random.PRNGKey(4))
     leaves = jax.tree_util.tree_leaves

@@ -33,7 +33,7 @@ from inr.collections.fitmany import check_real_weights, stack_training_data
 from inr.collections.sources import list_items
 from inr.config import dump_yaml
 from inr.errors import InrError
-from inr.fields.io import save_field
+from inr.fields.io import params_template, save_field
 from inr.fields.model import build_field
 from inr.modalities import MODALITIES
 from inr.plots import curve_png, drawn
@@ -95,7 +95,7 @@ def _check(cfg: CollectionRunConfig, field) -> None:
     if field.training_hooks(t.steps):
         raise InrError(f"the {cfg.model.encoding.name} encoding changes between steps; meta-init cannot learn "
                        "through it")
-    check_real_weights(field.init(jax.random.PRNGKey(0)), cfg)
+    check_real_weights(params_template(field), cfg)
 
 
 def meta_init(cfg: CollectionRunConfig, out, *, resume: bool = False, overwrite: bool = False,

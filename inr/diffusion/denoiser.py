@@ -16,6 +16,7 @@ in the canonical layout (inr/learned.py).
   bottleneck."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import jax
@@ -26,29 +27,95 @@ from flax import nnx
 from inr.diffusion.tokens import Tokenizer
 from inr.learned import Functional, dense, functional
 from inr.registry import Registry
+from inr.schema import RENAMED, VARIANTS, register_variant
 from inr.weightspace import dws
 from inr.weightspace.space import WeightSpace
 
 
 @dataclass
 class DenoiserConfig:
+    """The denoiser, typed by ``name`` (see :mod:`inr.schema`): transformer (the
+    paper's) | dws (permutation-equivariant DWS layers; plain MLP fields only) |
+    mlp (residual MLP over the flat weights); each holds only its own keys."""
+
     name: str = "transformer"
-    """transformer (the paper's) | dws (permutation-equivariant DWS layers; plain MLP fields only) |
-    mlp (residual MLP over the flat weights)"""
+
+    def problems(self) -> list[tuple[bool, str]]:
+        """``(bad, message)`` of every setting this denoiser cannot use."""
+        return []
+
+
+@register_variant(DenoiserConfig, "transformer")
+@dataclass
+class TransformerDenoiserConfig(DenoiserConfig):
+    name: str = "transformer"
     width: int = 256
-    """token width (transformer); channels per weight (dws); hidden units (mlp)"""
+    """token width"""
     depth: int = 4
-    """transformer blocks (G.pt uses 12); DWS layers (dws, at least 2); residual blocks (mlp)"""
+    """transformer blocks (G.pt uses 12)"""
     heads: int = 4
-    """attention heads (transformer: must divide width; dws: as in the weight-space models)"""
+    """attention heads (must divide width)"""
     mlp_ratio: int = 4
-    """transformer, mlp: hidden width of each block's MLP over the token width (or ``width``)"""
-    attention: bool = True
-    """dws: the set-layer maps add self-attention over the neurons"""
+    """hidden width of each block's MLP over the token width"""
     token_size: int = 0
-    """transformer: cut tensors into tokens of at most this many weights (G.pt's
-    chunking), so that no large tensor is decoded from a single ``width``-value
-    token; 0: one token per tensor (HyperDiffusion's layer-by-layer split)"""
+    """cut tensors into tokens of at most this many weights (G.pt's chunking), so
+    that no large tensor is decoded from a single ``width``-value token; 0: one
+    token per tensor (HyperDiffusion's layer-by-layer split)"""
+
+    def problems(self):
+        return [(self.width < 2 or self.width % 2 or self.heads < 1 or self.width % self.heads,
+                 f"model.width must be even and divisible by model.heads (got {self.width}, {self.heads})"),
+                (self.depth < 1, f"model.depth must be >= 1 (got {self.depth})")]
+
+
+@register_variant(DenoiserConfig, "dws")
+@dataclass
+class DWSDenoiserConfig(DenoiserConfig):
+    name: str = "dws"
+    channels: int = 16
+    """channels per weight of the hidden DWS layers (and the timestep embedding's width)"""
+    layers: int = 4
+    """DWS layers (at least 2)"""
+    heads: int = 4
+    """attention heads of the set layers (as in the weight-space models)"""
+    attention: bool = True
+    """the set-layer maps add self-attention over the neurons"""
+
+    def problems(self):
+        return [(self.channels < 2 or self.channels % 2 or self.heads < 1,
+                 f"model.channels must be even and model.heads >= 1 (got {self.channels}, {self.heads})"),
+                (self.layers < 2, f"model.layers must be >= 2 for the dws denoiser (got {self.layers})")]
+
+
+@register_variant(DenoiserConfig, "mlp")
+@dataclass
+class MLPDenoiserConfig(DenoiserConfig):
+    name: str = "mlp"
+    width: int = 256
+    """hidden units of the residual stream"""
+    depth: int = 4
+    """residual blocks"""
+    mlp_ratio: int = 4
+    """hidden width of each block's MLP over ``width``"""
+
+    def problems(self):
+        return [(self.width < 2 or self.width % 2, f"model.width must be even (got {self.width})"),
+                (self.depth < 1, f"model.depth must be >= 1 (got {self.depth})")]
+
+
+RENAMED.update({"DWSDenoiserConfig.width": "model.channels", "DWSDenoiserConfig.depth": "model.layers"})
+
+V1_KEYS = {"dws": {"width": "channels", "depth": "layers"}}
+"""format 1's flat denoiser keys that a variant names otherwise"""
+
+
+def upgrade_v1(model: dict) -> dict:
+    """A denoiser section saved by format 1 (every denoiser's keys in one flat
+    section) -> its variant's keys."""
+    name = model.get("name", "transformer")
+    keys = {f.name for f in dataclasses.fields(VARIANTS[DenoiserConfig][name])}
+    renamed = {V1_KEYS.get(name, {}).get(k, k): v for k, v in model.items()}
+    return {k: v for k, v in renamed.items() if k in keys}
 
 
 DENOISERS: Registry = Registry("denoiser")
@@ -93,7 +160,7 @@ class Block(nnx.Module):
 
 
 class Transformer(nnx.Module):
-    def __init__(self, cfg: DenoiserConfig, tok: Tokenizer, rngs: nnx.Rngs):
+    def __init__(self, cfg: TransformerDenoiserConfig, tok: Tokenizer, rngs: nnx.Rngs):
         d, pieces = cfg.width, tok.pieces(cfg.token_size)
         self.tok, self.width, self.token_size = tok, d, cfg.token_size
         self.enc = nnx.List([dense(n, d, rngs) for _, n in pieces])
@@ -113,21 +180,21 @@ class Transformer(nnx.Module):
 
 
 @DENOISERS.register("transformer")
-def transformer(cfg: DenoiserConfig, tok: Tokenizer) -> Functional:
+def transformer(cfg: TransformerDenoiserConfig, tok: Tokenizer) -> Functional:
     return functional(lambda rngs: Transformer(cfg, tok, rngs))
 
 
 class DWSDenoiser(nnx.Module):
-    def __init__(self, cfg: DenoiserConfig, tok: Tokenizer, rngs: nnx.Rngs):
-        self.space, c = WeightSpace.of_layout(tok.layout, "the dws denoiser"), cfg.width
+    def __init__(self, cfg: DWSDenoiserConfig, tok: Tokenizer, rngs: nnx.Rngs):
+        self.space, c = WeightSpace.of_layout(tok.layout, "the dws denoiser"), cfg.channels
         self.width = c
-        chans = [1] + [c] * (cfg.depth - 1) + [1]
+        chans = [1] + [c] * (cfg.layers - 1) + [1]
         self.layers = nnx.List([dws.DWSLinear(self.space, a, b, attention=cfg.attention, heads=cfg.heads, rngs=rngs)
                                 for a, b in zip(chans[:-1], chans[1:])])
         for w in self.layers[-1].blocks:
             w[...] = w[...] * 0.1
         self.time = _time_layers(c, rngs)
-        self.shift = nnx.List([dense(c, c, rngs) for _ in range(cfg.depth - 1)])
+        self.shift = nnx.List([dense(c, c, rngs) for _ in range(cfg.layers - 1)])
 
     def __call__(self, xt, t):
         temb = _time(self.time, t, self.width)
@@ -144,7 +211,7 @@ class DWSDenoiser(nnx.Module):
 
 
 @DENOISERS.register("dws")
-def dws_denoiser(cfg: DenoiserConfig, tok: Tokenizer) -> Functional:
+def dws_denoiser(cfg: DWSDenoiserConfig, tok: Tokenizer) -> Functional:
     WeightSpace.of_layout(tok.layout, "the dws denoiser")  # a one-line error before anything is built
     return functional(lambda rngs: DWSDenoiser(cfg, tok, rngs))
 
@@ -162,7 +229,7 @@ class FiLMBlock(nnx.Module):
 
 
 class MLPDenoiser(nnx.Module):
-    def __init__(self, cfg: DenoiserConfig, tok: Tokenizer, rngs: nnx.Rngs):
+    def __init__(self, cfg: MLPDenoiserConfig, tok: Tokenizer, rngs: nnx.Rngs):
         d = self.width = cfg.width
         self.enc = dense(tok.size, d, rngs)
         self.time = _time_layers(d, rngs)
@@ -178,5 +245,5 @@ class MLPDenoiser(nnx.Module):
 
 
 @DENOISERS.register("mlp")
-def mlp_denoiser(cfg: DenoiserConfig, tok: Tokenizer) -> Functional:
+def mlp_denoiser(cfg: MLPDenoiserConfig, tok: Tokenizer) -> Functional:
     return functional(lambda rngs: MLPDenoiser(cfg, tok, rngs))

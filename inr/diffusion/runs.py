@@ -24,7 +24,7 @@ from inr.diffusion.sample import sample
 from inr.diffusion.schedule import x0_predictor
 from inr.diffusion.tokens import Tokenizer
 from inr.diffusion.standardize import Standardizer
-from inr.diffusion.train import DiffusionConfig, build, check_config, init_state, schedule_of, train
+from inr.diffusion.train import DiffusionConfig, build, check_config, init_state, schedule_of, train, upgrade_config
 from inr.errors import InrError
 from inr.fields.io import field_from_spec, params_template
 from inr.fields.layout import unflatten
@@ -100,11 +100,11 @@ def load_denoiser(run_dir):
     """``(cfg, tokenizer, apply, params, standardizer, run_json)`` of a trained run;
     ``apply(params, x_t, t)`` returns x0 whatever the network predicts."""
     run = read_run(run_dir)
-    cfg = from_dict(DiffusionConfig, run["config"])
+    v1 = run.get("format_version", 1) < 2
+    cfg = from_dict(DiffusionConfig, upgrade_config(run["config"]) if v1 else run["config"])
     tok = Tokenizer.from_layout(run["layout"])
     init, apply = build(cfg, tok)
     template = jax.eval_shape(init, jax.random.PRNGKey(0))
-    v1 = run.get("format_version", 1) < 2
     stored = "standardise" if v1 else "standardize"  # version 1 spelled it with an s
     with open_tree(Path(run_dir) / "denoiser.safetensors", "denoiser weight file") as f:
         params = f.tree("params", template, v1_name if v1 else None)

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from inr.diffusion.augment import AugmentConfig
-from inr.diffusion.denoiser import DENOISERS, DenoiserConfig
+from inr.diffusion.denoiser import DENOISERS, DenoiserConfig, TransformerDenoiserConfig, upgrade_v1
 from inr.diffusion.schedule import PREDICTIONS, Schedule, linear_schedule, q_sample
 from inr.diffusion.standardize import STANDARDIZE_BY
 from inr.diffusion.tokens import Tokenizer
@@ -36,7 +36,7 @@ class DiffusionConfig:
     standardize_by: str = "parameter"
     """parameter: a mean and std per parameter | tensor: per weight or bias tensor (keeps dws equivariant) |
     pca: whitened on the principal axes (beyond the paper; transformer only)"""
-    model: DenoiserConfig = field(default_factory=DenoiserConfig)
+    model: DenoiserConfig = field(default_factory=TransformerDenoiserConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     """beyond the paper: every training batch rotated, scaled and shifted in weight space (exact for fields
     with the identity encoding; inr/diffusion/augment.py)"""
@@ -53,11 +53,14 @@ RENAMED = {k: f"train.{k}" for k in ("steps", "batch_size", "lr", "warmup", "gra
 
 
 def upgrade_config(saved: dict) -> dict:
-    """A config saved by format 1 (flat training keys) in today's shape."""
+    """A config saved by format 1 (flat training keys, or one flat denoiser
+    section with every denoiser's keys) in today's shape."""
     saved = dict(saved)
     train = {k: saved.pop(k) for k in list(saved) if k in RENAMED}
     if train:
         saved["train"] = {**train, **saved.get("train", {})}
+    if isinstance(saved.get("model"), dict):
+        saved["model"] = upgrade_v1(saved["model"])
     return saved
 
 
@@ -67,10 +70,7 @@ def check_config(cfg: DiffusionConfig) -> None:
     problems = [(cfg.timesteps < 1, f"timesteps must be >= 1 (got {cfg.timesteps})"),
                 (not 0 < cfg.beta_start <= cfg.beta_end < 1,
                  f"need 0 < beta_start <= beta_end < 1 (got {cfg.beta_start}, {cfg.beta_end})"),
-                (m.width < 2 or m.width % 2 or m.heads < 1 or (m.name == "transformer" and m.width % m.heads),
-                 f"model.width must be even and divisible by model.heads (got {m.width}, {m.heads})"),
-                (m.depth < 1, f"model.depth must be >= 1 (got {m.depth})"),
-                (m.name == "dws" and m.depth < 2, f"model.depth must be >= 2 for the dws denoiser (got {m.depth})"),
+                *m.problems(),
                 (cfg.prediction not in PREDICTIONS,
                  f"prediction must be one of {', '.join(PREDICTIONS.names())} (got {cfg.prediction!r})"),
                 (cfg.standardize_by not in STANDARDIZE_BY,

@@ -6,6 +6,7 @@ from typing import Callable
 import jax
 import numpy as np
 
+from inr.fields.io import params_template
 from inr.fields.layout import unflatten
 from inr.grid import grid
 
@@ -41,7 +42,7 @@ def evaluate_fields_on_grid(field, weights: np.ndarray, shape, batch: int = 256)
     """Many fields, as flat weight vectors ``(N, P)``, each sampled at the
     centres of an array of ``shape`` -> ``(N, prod(shape) * out_dim)``;
     ``batch`` fields per compiled call."""
-    template = field.init(jax.random.PRNGKey(0))
+    template = params_template(field)
     coords = jax.numpy.asarray(grid(tuple(shape)).reshape(-1, len(shape)))
 
     def decode(_, ws):

@@ -16,10 +16,10 @@ import numpy as np
 
 from inr.atomic import write_json
 from inr.errors import InrError
-from inr.fields.layout import layout, param_entries
+from inr.fields.layout import layout
 from inr.fields.model import Field, build_field
 from inr.fields.spec import ModelConfig, upgrade_model
-from inr.io import open_tree, read_format_json, save_tree
+from inr.io import open_tree, read_format_json, save_tree, tree_entries
 from inr.schema import from_dict, to_dict
 
 FORMAT = "inr.field"
@@ -67,7 +67,7 @@ def save_field(run_dir, field: Field, params, meta: dict) -> None:
         "format_version": FORMAT_VERSION,
         **field_spec(field),
         "coordinates": COORDINATES,
-        "param_count": int(sum(np.size(a) for _, a in param_entries(params))),
+        "param_count": int(sum(np.size(a) for _, a in tree_entries(params))),
         "layout": layout(params),
         **meta,
     })

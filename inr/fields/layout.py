@@ -7,28 +7,16 @@ framework can slice a flat vector back into layers.
 """
 from __future__ import annotations
 
-import jax
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-
-def _key_name(k) -> str:
-    for attr in ("key", "idx", "name"):
-        if hasattr(k, attr):
-            return str(getattr(k, attr))
-    return str(k)
-
-
-def param_entries(params) -> list[tuple[str, object]]:
-    """``[(name, array)]`` in flat-vector order, names like ``mlp.0.W``."""
-    flat, _ = jax.tree_util.tree_flatten_with_path(params)
-    return [(".".join(_key_name(k) for k in path), leaf) for path, leaf in flat]
+from inr.io import tree_entries
 
 
 def layout(params) -> list[dict]:
     """Name, shape and offset of every parameter in the flat vector."""
     out, offset = [], 0
-    for name, leaf in param_entries(params):
+    for name, leaf in tree_entries(params):
         size = int(np.prod(leaf.shape))
         out.append({"name": name, "shape": list(leaf.shape), "offset": offset})
         offset += size

@@ -9,26 +9,27 @@ from inr.registry import Registry
 from inr.train.config import TrainConfig
 
 SCHEDULES: Registry = Registry("schedule")
+"""name -> ``(cfg, span) -> schedule`` decaying from ``cfg.lr`` over the ``span`` steps after the warm-up"""
 
 
 @SCHEDULES.register("constant")
-def _constant(cfg: TrainConfig):
+def _constant(cfg: TrainConfig, span: int):
     return optax.constant_schedule(cfg.lr)
 
 
 @SCHEDULES.register("cosine")
-def _cosine(cfg: TrainConfig):
-    return optax.cosine_decay_schedule(cfg.lr, max(cfg.steps, 1), alpha=cfg.decay_rate)
+def _cosine(cfg: TrainConfig, span: int):
+    return optax.cosine_decay_schedule(cfg.lr, span, alpha=cfg.decay_rate)
 
 
 @SCHEDULES.register("exponential")
-def _exponential(cfg: TrainConfig):
-    return optax.exponential_decay(cfg.lr, max(cfg.steps, 1), cfg.decay_rate)
+def _exponential(cfg: TrainConfig, span: int):
+    return optax.exponential_decay(cfg.lr, span, cfg.decay_rate)
 
 
 @SCHEDULES.register("step")
-def _step(cfg: TrainConfig):
-    bounds = {int(round(f * cfg.steps)): cfg.decay_rate for f in cfg.boundaries}
+def _step(cfg: TrainConfig, span: int):
+    bounds = {int(round(f * span)): cfg.decay_rate for f in cfg.boundaries}
     return optax.piecewise_constant_schedule(cfg.lr, bounds)
 
 
@@ -40,17 +41,16 @@ OPTIMIZERS.register("sgd", lambda lr, cfg: optax.sgd(lr, momentum=0.9))
 
 
 def make_schedule(cfg: TrainConfig):
-    """The named schedule, after ``cfg.warmup`` steps of linear warm-up from 0
-    (capped at half of the steps, so a smoke-sized run still decays)."""
-    warmup = min(cfg.warmup, cfg.steps // 2)
+    """``cfg.warmup`` steps of linear warm-up from 0 (capped at half of the
+    steps, so a smoke-sized run still decays), then the named schedule over the
+    steps that remain (for cosine, optax's warm-up + cosine decay)."""
     if cfg.warmup < 0:
         raise InrError(f"train.warmup must be >= 0 (got {cfg.warmup})")
+    warmup = min(cfg.warmup, cfg.steps // 2)
+    after = SCHEDULES.get(cfg.schedule)(cfg, max(cfg.steps - warmup, 1))
     if warmup == 0:
-        return SCHEDULES.get(cfg.schedule)(cfg)
-    if cfg.schedule == "cosine":  # optax's own warm-up + cosine: the decay spans the whole run
-        return optax.warmup_cosine_decay_schedule(0.0, cfg.lr, warmup, max(cfg.steps, 1), end_value=cfg.lr * cfg.decay_rate)
-    after = SCHEDULES.get(cfg.schedule)(cfg)
-    return optax.join_schedules([optax.linear_schedule(0.0, cfg.lr, warmup), lambda s: after(s + warmup)], [warmup])
+        return after
+    return optax.join_schedules([optax.linear_schedule(0.0, cfg.lr, warmup), after], [warmup])
 
 
 def _scaled(schedule, factor: float):

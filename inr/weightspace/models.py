@@ -4,6 +4,7 @@ hands them to the training loop as pure ``init(key) -> params`` and
 ``apply(params, tensors) -> logits`` (inr/learned.py)."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import jax
@@ -14,6 +15,7 @@ from flax import nnx
 from inr.errors import InrError
 from inr.learned import Functional, dense, functional, relu_mlp
 from inr.registry import Registry
+from inr.schema import VARIANTS, register_variant
 from inr.weightspace import dws
 from inr.weightspace.probes import Probe
 from inr.weightspace.space import WeightSpace
@@ -21,8 +23,16 @@ from inr.weightspace.space import WeightSpace
 
 @dataclass
 class WeightModelConfig:
+    """The weight-space model, typed by ``name`` (see :mod:`inr.schema`): dws
+    (DWSNet) | mlp (MLP on the flattened weights); each holds only its own keys."""
+
     name: str = "dws"
-    """dws (DWSNet) | mlp (MLP on the flattened weights)"""
+
+
+@register_variant(WeightModelConfig, "dws")
+@dataclass
+class DWSNetConfig(WeightModelConfig):
+    name: str = "dws"
     channels: int = 16
     """hidden channels of each DWS layer"""
     layers: int = 4
@@ -38,12 +48,30 @@ class WeightModelConfig:
     norm: bool = True
     """standardize channels between DWS layers"""
     probes: int = 64
-    """probe points (DWS only): each field's neuron activations at this many
-    learned input points, initialised uniformly in [-1, 1]^d, enter the first
-    DWS layer as per-neuron features (Kofinas et al.'s probe features); 0: weights
-    only, as DWSNets"""
+    """probe points: each field's neuron activations at this many learned input
+    points, initialised uniformly in [-1, 1]^d, enter the first DWS layer as
+    per-neuron features (Kofinas et al.'s probe features); 0: weights only, as DWSNets"""
     head: list[int] = field(default_factory=lambda: [128, 128])
     """hidden widths of the head MLP"""
+
+
+@register_variant(WeightModelConfig, "mlp")
+@dataclass
+class FlatMLPConfig(WeightModelConfig):
+    name: str = "mlp"
+    head: list[int] = field(default_factory=lambda: [128, 128])
+    """hidden widths of the MLP on the flattened weights"""
+
+
+def upgrade_v1(model: dict) -> dict:
+    """A model section saved by format 1 (every model's keys in one flat
+    section, perhaps without ``attention`` / ``probes``, which were then off)
+    -> its variant's keys."""
+    name = model.get("name", "dws")
+    if name == "dws":
+        model = {"attention": False, "probes": 0, **model}
+    keys = {f.name for f in dataclasses.fields(VARIANTS[WeightModelConfig][name])}
+    return {k: v for k, v in model.items() if k in keys}
 
 
 def _head(widths, rngs) -> nnx.List:
@@ -74,7 +102,7 @@ class ProbeFeatures(nnx.Module):
 class DWSNet(nnx.Module):
     """DWS layers (ReLU, channel norm between them), invariant pooling and an MLP head."""
 
-    def __init__(self, cfg: WeightModelConfig, space: WeightSpace, n_out: int, probe: Probe | None,
+    def __init__(self, cfg: DWSNetConfig, space: WeightSpace, n_out: int, probe: Probe | None,
                  rngs: nnx.Rngs):
         chans = [1] + [cfg.channels] * cfg.layers
         self.space, self.pool, self.norm = space, cfg.pool, cfg.norm
@@ -98,7 +126,7 @@ class DWSNet(nnx.Module):
 
 
 @WEIGHT_MODELS.register("dws")
-def dwsnet(cfg: WeightModelConfig, space: WeightSpace, n_out: int, probe: Probe | None = None) -> Functional:
+def dwsnet(cfg: DWSNetConfig, space: WeightSpace, n_out: int, probe: Probe | None = None) -> Functional:
     if cfg.probes and probe is None:
         raise InrError("model.probes needs the fields' model (give the collection)")
     return functional(lambda rngs: DWSNet(cfg, space, n_out, probe, rngs))
@@ -108,7 +136,7 @@ class FlatMLP(nnx.Module):
     """The baseline: an MLP on all weights concatenated (not invariant; the
     DWS options, probes included, do not apply)."""
 
-    def __init__(self, cfg: WeightModelConfig, space: WeightSpace, n_out: int, rngs: nnx.Rngs):
+    def __init__(self, cfg: FlatMLPConfig, space: WeightSpace, n_out: int, rngs: nnx.Rngs):
         size = sum(int(np.prod(space.shape(t, 1))) for t in space.tensors)
         self.head = _head([size, *cfg.head, n_out], rngs)
 
@@ -117,5 +145,5 @@ class FlatMLP(nnx.Module):
 
 
 @WEIGHT_MODELS.register("mlp")
-def flat_mlp(cfg: WeightModelConfig, space: WeightSpace, n_out: int, probe: Probe | None = None) -> Functional:
+def flat_mlp(cfg: FlatMLPConfig, space: WeightSpace, n_out: int, probe: Probe | None = None) -> Functional:
     return functional(lambda rngs: FlatMLP(cfg, space, n_out, rngs))

@@ -24,7 +24,7 @@ from inr.weightspace.data import from_collection, standardize
 from inr.weightspace.models import WEIGHT_MODELS
 from inr.weightspace.probes import make_probe
 from inr.weightspace.space import WeightSpace
-from inr.weightspace.train import WeightTrainConfig, check_config, predict, train_classifier
+from inr.weightspace.train import WeightTrainConfig, check_config, predict, train_classifier, upgrade_config
 
 FORMAT = "inr.weightmodel"
 FORMAT_VERSION = 2  # 2: flax.nnx modules (kernel / bias / scale); 1: hand-written layers (W / b / g)
@@ -90,13 +90,11 @@ def load_weight_model(run_dir, field=None):
     run_dir = Path(run_dir)
     meta = read_format_json(run_dir / "model.json", FORMAT, FORMAT_VERSION, "weight-space model",
                             f" (is {run_dir} an inr weights train run?)")
-    if meta.get("format_version", 1) < 2:  # version 1 spelled it with an s
+    v1 = meta.get("format_version", 1) < 2
+    if v1:  # hand-written layers, one flat model section, and standardization spelled with an s
         meta["standardization"] = meta.pop("standardisation")
-    saved = meta["config"]
-    if isinstance(saved.get("model"), dict):  # runs saved before model.attention / model.probes existed
-        saved["model"].setdefault("attention", False)
-        saved["model"].setdefault("probes", 0)
-    cfg = from_dict(WeightTrainConfig, saved, str(run_dir / "model.json"))
+    cfg = from_dict(WeightTrainConfig, upgrade_config(meta["config"]) if v1 else meta["config"],
+                    str(run_dir / "model.json"))
     space = WeightSpace(tuple(meta["widths"]))
     probe = None
     if field is not None:
@@ -107,7 +105,7 @@ def load_weight_model(run_dir, field=None):
     model = WEIGHT_MODELS.get(cfg.model.name)(cfg.model, space, int(meta["n_classes"]), probe)
     template = jax.eval_shape(model.init, jax.random.PRNGKey(0))
     with open_tree(run_dir / "model.safetensors", "weight file (for model.json)") as f:
-        params = f.tree("", template, v1_name if meta.get("format_version", 1) < 2 else None)
+        params = f.tree("", template, v1_name if v1 else None)
     return model, jax.tree_util.tree_map(jnp.asarray, params), meta
 
 

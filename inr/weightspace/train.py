@@ -14,7 +14,7 @@ from inr.train.fit import Select, fit, restore, start_state
 from inr.train.optim import make_optimizer
 from inr.collections.split import split_by_signal
 from inr.weightspace.data import WeightData, augment_inputs, permute_batch, standardize, standardizer
-from inr.weightspace.models import WEIGHT_MODELS, WeightModelConfig
+from inr.weightspace.models import WEIGHT_MODELS, DWSNetConfig, WeightModelConfig, upgrade_v1
 from inr.weightspace.probes import make_probe
 
 
@@ -32,7 +32,7 @@ class WeightTrainConfig:
     """seed of the split, the initialisation and the batches"""
     split: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
     """train/val/test fractions of the signals (all fits of a signal stay together)"""
-    model: WeightModelConfig = field(default_factory=WeightModelConfig)
+    model: WeightModelConfig = field(default_factory=DWSNetConfig)
     train: TrainConfig = field(default_factory=_train_defaults)
     """the training loop (train.steps_per_call is also the validation interval; the best
     validation weights are kept)"""
@@ -49,14 +49,14 @@ RENAMED = {k: f"train.{v}" for k, v in {"steps": "steps", "batch_size": "batch_s
 
 
 def upgrade_config(saved: dict) -> dict:
-    """A config saved by format 1 (flat training keys, no model.attention /
-    model.probes) in today's shape."""
+    """A config saved by format 1 (flat training keys; one flat model section,
+    perhaps without model.attention / model.probes) in today's shape."""
     saved = dict(saved)
     train = {RENAMED[k].split(".", 1)[1]: saved.pop(k) for k in list(saved) if k in RENAMED}
     if train:
         saved["train"] = {**train, **saved.get("train", {})}
     if isinstance(saved.get("model"), dict):
-        saved["model"] = {"attention": False, "probes": 0, **saved["model"]}
+        saved["model"] = upgrade_v1(saved["model"])
     return saved
 
 

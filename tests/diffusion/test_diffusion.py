@@ -13,10 +13,12 @@ from inr.diffusion.metrics import coverage, memorization, mmd, one_nna, set_metr
 from inr.metrics import pairwise_l2
 from inr.diffusion.sample import ddim_timesteps, sample
 from inr.diffusion.schedule import PREDICTIONS, ddim_step, linear_schedule, posterior, q_sample, x0_predictor
-from inr.diffusion.denoiser import DENOISERS, DenoiserConfig
+from inr.diffusion.denoiser import (DENOISERS, DWSDenoiserConfig, MLPDenoiserConfig, TransformerDenoiserConfig,
+                                    upgrade_v1)
 from inr.diffusion.tokens import Tokenizer
 from inr.diffusion.standardize import Standardizer
-from inr.diffusion.train import DiffusionConfig
+from inr.diffusion.train import DiffusionConfig, check_config
+from inr.schema import from_dict
 from inr.errors import InrError
 from tests.conftest import interrupt_fit
 
@@ -101,8 +103,8 @@ def test_tokenizer_round_trip_is_exact():
 
 def test_transformer_token_size_cuts_big_tensors_into_tokens():
     tok = Tokenizer.from_layout(mlp_layout((2, 6, 6, 1)))
-    whole = DENOISERS.get("transformer")(DenoiserConfig(width=8, depth=1, heads=2), tok)
-    cut = DENOISERS.get("transformer")(DenoiserConfig(width=8, depth=1, heads=2, token_size=8), tok)
+    whole = DENOISERS.get("transformer")(TransformerDenoiserConfig(width=8, depth=1, heads=2), tok)
+    cut = DENOISERS.get("transformer")(TransformerDenoiserConfig(width=8, depth=1, heads=2, token_size=8), tok)
     p_whole, p_cut = whole[0](jax.random.PRNGKey(0)), cut[0](jax.random.PRNGKey(0))
     assert len(p_whole["enc"]) == 6 and len(p_cut["enc"]) == len(tok.pieces(8)) > 6
     assert all(e["kernel"].shape[0] <= 8 for e in p_cut["enc"].values())
@@ -143,8 +145,7 @@ def permute_flat(flat, widths, perms):
 def test_dws_denoiser_is_permutation_equivariant(attention):
     widths = (2, 5, 4, 1)
     tok = Tokenizer.from_layout(mlp_layout(widths))
-    init, apply = DENOISERS.get("dws")(DenoiserConfig(name="dws", width=4, depth=3, heads=2,
-                                                      attention=attention), tok)
+    init, apply = DENOISERS.get("dws")(DWSDenoiserConfig(channels=4, layers=3, heads=2, attention=attention), tok)
     params = init(jax.random.PRNGKey(0))
     rng = np.random.default_rng(1)
     xt = rng.normal(size=(3, tok.size)).astype(np.float32)
@@ -161,7 +162,9 @@ def test_dws_denoiser_is_permutation_equivariant(attention):
 @pytest.mark.parametrize("name", ["transformer", "mlp"])  # dws: test_dws_denoiser_is_permutation_equivariant
 def test_denoiser_maps_weights_to_weights_and_reads_the_timestep(name):
     tok = Tokenizer.from_layout(mlp_layout((2, 5, 4, 1)))
-    init, apply = DENOISERS.get(name)(DenoiserConfig(name=name, width=8, depth=2, heads=2, mlp_ratio=2), tok)
+    cfg = TransformerDenoiserConfig(width=8, depth=2, heads=2, mlp_ratio=2) if name == "transformer" else \
+        MLPDenoiserConfig(width=8, depth=2, mlp_ratio=2)
+    init, apply = DENOISERS.get(name)(cfg, tok)
     params = init(jax.random.PRNGKey(0))
     xt = jax.random.normal(jax.random.PRNGKey(1), (3, tok.size))
     t = jnp.array([0, 100, 499])
@@ -173,10 +176,23 @@ def test_denoiser_maps_weights_to_weights_and_reads_the_timestep(name):
     assert np.any(grads["time"][0]["kernel"] != 0)  # the timestep's embedding is trained from the first step
 
 
+def test_each_denoiser_has_only_its_own_keys():
+    """``model.width`` meant three things; now each denoiser names its own, and old runs' flat sections upgrade."""
+    with pytest.raises(InrError, match=r"key 'width' is now 'model.channels'"):
+        from_dict(DiffusionConfig, {"model": {"name": "dws", "width": 8}})
+    with pytest.raises(InrError, match=r"unknown key 'token_size'; valid: name, width, depth, mlp_ratio$"):
+        from_dict(DiffusionConfig, {"model": {"name": "mlp", "token_size": 8}})
+    flat = {"name": "dws", "width": 8, "depth": 3, "heads": 2, "mlp_ratio": 4, "attention": False, "token_size": 0}
+    assert from_dict(DiffusionConfig, {"model": upgrade_v1(flat)}).model == \
+        DWSDenoiserConfig(channels=8, layers=3, heads=2, attention=False)
+    with pytest.raises(InrError, match="model.layers must be >= 2"):
+        check_config(from_dict(DiffusionConfig, {"model": {"name": "dws", "layers": 1}}))
+
+
 def test_dws_denoiser_needs_plain_mlp_fields():
     layout = mlp_layout((2, 4, 1)) + [{"name": "grid.table", "shape": [8], "offset": 17}]
     with pytest.raises(InrError, match="plain MLPs"):
-        DENOISERS.get("dws")(DenoiserConfig(name="dws", width=4, depth=2), Tokenizer.from_layout(layout))
+        DENOISERS.get("dws")(DWSDenoiserConfig(channels=4, layers=2), Tokenizer.from_layout(layout))
 
 
 def test_standardizer_per_tensor():
@@ -267,7 +283,7 @@ def test_train_sample_eval_cli(tmp_path):
     assert after["split"] == before["split"] and after["config"] == before["config"] and after["steps"] == 20
     # the equivariant denoiser trains and samples through the same commands
     dws_run = ["diffusion", "train", str(coll), "--out", str(tmp_path / "dws"), "--quiet"]
-    dws_sets = ["train.steps=4", "train.steps_per_call=2", "model.name=dws", "model.width=4", "model.depth=2", "model.heads=2",
+    dws_sets = ["train.steps=4", "train.steps_per_call=2", "model.name=dws", "model.channels=4", "model.layers=2", "model.heads=2",
                 "timesteps=20", "train.warmup=1", "standardize_by=tensor"]
     assert main(dws_run + [a for s in dws_sets for a in ("--set", s)]) == 0
     assert main(["diffusion", "sample", str(tmp_path / "dws"), "--n", "2", "--steps", "3",

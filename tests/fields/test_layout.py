@@ -3,7 +3,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from inr.fields.io import load_field, save_field
-from inr.fields.layout import flatten, from_mlp_layers, layout, mlp_layers, param_entries, unflatten
+from inr.fields.layout import flatten, from_mlp_layers, layout, mlp_layers, unflatten
+from inr.io import tree_entries
 from inr.fields.model import build_field
 from inr.fields.spec import ModelConfig
 from inr.nn.encodings import EncodingConfig, encoding_config
@@ -20,7 +21,7 @@ def test_layers_in_depth_order():
     layers = mlp_layers(params)
     assert [w.shape for w, _ in layers] == [(2, 16), (16, 16), (16, 16), (16, 3)]
     assert [b.shape for _, b in layers] == [(16,), (16,), (16,), (3,)]
-    assert [n for n, _ in param_entries(params)] == [f"mlp.{i}.{k}" for i in range(4) for k in "Wb"]
+    assert [n for n, _ in tree_entries(params)] == [f"mlp.{i}.{k}" for i in range(4) for k in "Wb"]
 
 
 def test_round_trips():
@@ -123,11 +124,11 @@ def test_field_file_written_before_inr_io_loads(tmp_path):
 
     field, params = make("gauss_rff")
     save_field(tmp_path, field, params, {})
-    arrays = {f"params.{n}": np.asarray(a) for n, a in param_entries(params)}
+    arrays = {f"params.{n}": np.asarray(a) for n, a in tree_entries(params)}
     arrays.update({f"buffers.encoding.{k}": np.asarray(v) for k, v in field.encoding.buffers.items()})
     save_file(arrays, str(tmp_path / "field.safetensors"))
     field2, params2, _ = load_field(tmp_path)
-    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(param_entries(params), param_entries(params2)))
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(tree_entries(params), tree_entries(params2)))
     assert all(np.array_equal(field.encoding.buffers[k], field2.encoding.buffers[k]) for k in field.encoding.buffers)
 
 
@@ -136,8 +137,8 @@ def test_params_template_is_built_once_per_spec():
 
     field, params = make()
     assert params_template(field) is params_template(make()[0])
-    assert [(n, a.shape) for n, a in param_entries(params_template(field))] == \
-        [(n, a.shape) for n, a in param_entries(params)]
+    assert [(n, a.shape) for n, a in tree_entries(params_template(field))] == \
+        [(n, a.shape) for n, a in tree_entries(params)]
 
 
 def test_version_1_field_with_flat_encoding_loads_and_renders_the_same(tmp_path):

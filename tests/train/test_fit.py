@@ -92,6 +92,18 @@ def test_schedules_start_at_lr_and_never_grow(name):
     assert values[-1] == pytest.approx(final, rel=1e-3)
 
 
+@pytest.mark.parametrize("name", SCHEDULES.names())
+def test_every_schedule_takes_the_same_warm_up_then_decays_over_the_rest(name):
+    cfg = TrainConfig(lr=1e-2, steps=110, schedule=name, decay_rate=0.1, warmup=10)
+    values = np.array([float(make_schedule(cfg)(i)) for i in range(111)])
+    np.testing.assert_allclose(values[:11], np.linspace(0, 1e-2, 11), rtol=1e-5, atol=1e-12)
+    plain = make_schedule(TrainConfig(lr=1e-2, steps=100, schedule=name, decay_rate=0.1))
+    np.testing.assert_allclose(values[10:], [float(plain(i)) for i in range(101)], rtol=1e-5)
+    if name == "cosine":  # optax's own warm-up + cosine decay
+        ref = optax.warmup_cosine_decay_schedule(0.0, 1e-2, 10, 110, end_value=1e-3)
+        np.testing.assert_allclose(values, [float(ref(i)) for i in range(111)], rtol=1e-5, atol=1e-12)
+
+
 def test_step_schedule_boundaries():
     sched = make_schedule(TrainConfig(lr=1.0, steps=100, schedule="step", boundaries=[0.5, 0.75], decay_rate=0.1))
     assert [float(sched(s)) for s in (49, 50, 74, 75)] == pytest.approx([1.0, 0.1, 0.1, 0.01])
@@ -173,10 +185,10 @@ def test_version_1_checkpoint_loads(tmp_path):
 
     from safetensors.numpy import save_file
 
-    from inr.fields.layout import param_entries
+    from inr.io import tree_entries
 
     _, fresh, *_ = problem()
-    arrays = {f"params.{n}": np.asarray(a) for n, a in param_entries(fresh.params)}
+    arrays = {f"params.{n}": np.asarray(a) for n, a in tree_entries(fresh.params)}
     arrays.update({f"opt.{i}": np.asarray(x) for i, x in enumerate(jax.tree_util.tree_leaves(fresh.opt_state))})
     ckpt = tmp_path / "old.safetensors"
     save_file(arrays, str(ckpt), metadata={"step": "3", "seconds": repr(0.5), "history": json.dumps([{"step": 3}])})

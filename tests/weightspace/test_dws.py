@@ -6,7 +6,7 @@ import pytest
 
 from inr.learned import functional
 from inr.weightspace import dws
-from inr.weightspace.models import WEIGHT_MODELS, WeightModelConfig
+from inr.weightspace.models import WEIGHT_MODELS, DWSNetConfig, FlatMLPConfig
 from inr.weightspace.space import WeightSpace
 
 SPACES = [(2, 5, 1), (2, 4, 6, 3), (3, 5, 4, 6, 2)]
@@ -114,7 +114,7 @@ def test_block_families_of_an_internal_weight():
 def test_dwsnet_is_invariant_and_trains_every_block(attention):
     widths = (2, 4, 6, 1)
     space = WeightSpace(widths)
-    model = WEIGHT_MODELS.get("dws")(WeightModelConfig(channels=4, layers=2, head=[8], attention=attention, heads=2,
+    model = WEIGHT_MODELS.get("dws")(DWSNetConfig(channels=4, layers=2, head=[8], attention=attention, heads=2,
                                                        probes=0),
                                      space, 10)
     params = model.init(jax.random.PRNGKey(0))
@@ -171,7 +171,7 @@ def test_a_permuted_field_renders_the_same_image():
 def test_mlp_baseline_is_not_invariant():
     widths = (2, 4, 6, 1)
     space = WeightSpace(widths)
-    model = WEIGHT_MODELS.get("mlp")(WeightModelConfig(head=[16]), space, 10)
+    model = WEIGHT_MODELS.get("mlp")(FlatMLPConfig(head=[16]), space, 10)
     params = model.init(jax.random.PRNGKey(0))
     xs = space.from_layers(random_layers(1, widths))
     perms = random_perms(2, widths)
@@ -265,7 +265,7 @@ def test_dwsnet_with_probes_is_invariant_and_learns_its_probes():
     space = WeightSpace(widths)
     xs = space.from_layers(random_layers(1, widths))
     stats = [(0.0, 1.0)] * len(space.tensors)
-    cfg = WeightModelConfig(channels=4, layers=2, head=[8], heads=2, probes=5)
+    cfg = DWSNetConfig(channels=4, layers=2, head=[8], heads=2, probes=5)
     model = WEIGHT_MODELS.get("dws")(cfg, space, 10, make_probe(siren_field(6), space, stats))
     params = model.init(jax.random.PRNGKey(0))
     assert params["probe"]["coords"].shape == (5, 2)
@@ -283,4 +283,18 @@ def test_probes_need_the_fields():
     from inr.errors import InrError
 
     with pytest.raises(InrError, match="probes"):
-        WEIGHT_MODELS.get("dws")(WeightModelConfig(probes=4), WeightSpace((2, 6, 6, 1)), 10)
+        WEIGHT_MODELS.get("dws")(DWSNetConfig(probes=4), WeightSpace((2, 6, 6, 1)), 10)
+
+
+def test_each_weight_model_has_only_its_own_keys():
+    from inr.errors import InrError
+    from inr.schema import from_dict
+    from inr.weightspace.models import upgrade_v1
+    from inr.weightspace.train import WeightTrainConfig
+
+    with pytest.raises(InrError, match=r"model: unknown key 'channels'; valid: name, head$"):
+        from_dict(WeightTrainConfig, {"model": {"name": "mlp", "channels": 4}})
+    flat = {"name": "mlp", "channels": 16, "layers": 4, "pool": "max", "heads": 8, "norm": True, "head": [32]}
+    assert from_dict(WeightTrainConfig, {"model": upgrade_v1(flat)}).model == FlatMLPConfig(head=[32])
+    assert from_dict(WeightTrainConfig, {"model": upgrade_v1({**flat, "name": "dws"})}).model == \
+        DWSNetConfig(head=[32], attention=False, probes=0)  # format 1 had neither

@@ -64,13 +64,14 @@ def test_train_and_eval(collection, tmp_path, model):
     out = json.loads(preds.read_text())
     labels = load_collection(collection).labels
     assert len(out["predictions"]) == 80 and out["accuracy"] == pytest.approx(np.mean(np.asarray(out["predictions"]) == labels))
-    # a run saved before model.attention and model.probes existed (neither, no keys) still loads
+    # a format-1 run saved before model.attention and model.probes existed (neither, no keys) still loads
     old = tmp_path / "old"
     assert cli("weights", "train", collection, "--model", model, "--out", old, "--quiet", "--set", "train.steps=2",
                "--set", "model.channels=4", "--set", "model.layers=2", "--set", "model.attention=false",
                "--set", "model.probes=0") == 0
     meta = json.loads((old / "model.json").read_text())
     del meta["config"]["model"]["attention"], meta["config"]["model"]["probes"]
+    meta["format_version"], meta["standardisation"] = 1, meta.pop("standardization")  # as format 1 wrote it
     (old / "model.json").write_text(json.dumps(meta))
     assert cli("weights", "eval", old, collection) == 0
 
