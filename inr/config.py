@@ -4,6 +4,14 @@ Precedence: dataclass defaults < the modality's built-in default (a YAML file
 the modality declares, see ``inr.runs.run_config``) < each ``--config`` file in
 order < ``--set key=value`` overrides. Unknown keys and ill-typed values are errors naming
 where they came from. The ``data`` section's schema belongs to the modality.
+
+Every kind of run (:data:`RUN_KINDS`: ``fit`` for fit and compare, ``fit-many``
+for fit-many and meta-init, ``weights``, ``diffusion``) reads the same file
+shape with the same loader. A top-level key that names a kind holds a section
+for runs of that kind only: merged over the rest of its file for that kind,
+dropped for the others (as a variant-named subsection applies only to its
+variant, see :mod:`inr.schema`). That is how one file, ``configs/smoke.yaml``,
+shrinks a run of any verb.
 """
 from __future__ import annotations
 
@@ -33,18 +41,37 @@ class RunConfig:
     """modality-specific data settings (see the modality's DataConfig)"""
 
     defaults = "fit"  # which of the modality's built-in configs a run of this kind starts from
+    kind = "fit"  # its sections in a config file (see RUN_KINDS)
+
+
+RUN_KINDS = ("fit", "fit-many", "weights", "diffusion")
+"""the kinds of run; each run config class names its own as ``kind``"""
+
+
+def for_kind(raw: dict, kind: str) -> dict:
+    """One layer of config for a run of ``kind``: its ``kind`` section merged
+    over the rest, the other kinds' sections dropped."""
+    if kind not in RUN_KINDS:
+        raise ValueError(f"unknown kind of run {kind!r}")
+    for name in RUN_KINDS:
+        if not isinstance(raw.get(name, {}), dict):
+            raise InrError(f"config section {name!r} (for {name} runs only) must be a mapping, got {raw[name]!r}")
+    return deep_merge({k: v for k, v in raw.items() if k not in RUN_KINDS}, raw.get(kind) or {})
 
 
 def deep_merge(base: dict, over: dict) -> dict:
     """``over`` merged into ``base`` key by key; a typed section (a mapping
     with a ``name``) that names another variant replaces the one below it
-    rather than mixing the two variants' keys."""
+    rather than mixing the two variants' keys (its subsections under a
+    variant's name, the only mappings a typed section holds, stay: each
+    applies only when its variant is chosen)."""
     out = copy.deepcopy(base)
     for k, v in over.items():
-        renamed = isinstance(v, dict) and isinstance(out.get(k), dict) and v.get("name", out[k].get("name")) != \
-            out[k].get("name")
-        if isinstance(v, dict) and isinstance(out.get(k), dict) and not renamed:
-            out[k] = deep_merge(out[k], v)
+        below = out.get(k)
+        if isinstance(v, dict) and isinstance(below, dict) and v.get("name", below.get("name")) != below.get("name"):
+            out[k] = {**{kk: vv for kk, vv in below.items() if isinstance(vv, dict)}, **copy.deepcopy(v)}
+        elif isinstance(v, dict) and isinstance(below, dict):
+            out[k] = deep_merge(below, v)
         else:
             out[k] = copy.deepcopy(v)
     return out
@@ -98,15 +125,16 @@ def resolve(raw: dict, data_config_for, cls=RunConfig) -> RunConfig:
     return cfg
 
 
-def merged(files, sets, overrides: dict, base: dict | None = None) -> dict:
-    """The raw config: ``base`` (a built-in default), each file in order, then
-    each ``--set``, then ``overrides``."""
-    raw: dict = base or {}
+def merged(files, sets, overrides: dict, base: dict | None = None, kind: str = "fit") -> dict:
+    """The raw config of a run of ``kind``: ``base`` (a built-in default), each
+    file in order, then each ``--set``, then ``overrides``; in every layer the
+    sections for ``kind`` apply and other kinds' are dropped (:func:`for_kind`)."""
+    raw: dict = for_kind(base or {}, kind)
     for f in files:
-        raw = deep_merge(raw, read_yaml(f))
+        raw = deep_merge(raw, for_kind(read_yaml(f), kind))
     for s in sets:
-        raw = deep_merge(raw, parse_set(s))
-    return deep_merge(raw, overrides)
+        raw = deep_merge(raw, for_kind(parse_set(s), kind))
+    return deep_merge(raw, for_kind(overrides, kind))
 
 
 def dump_yaml(cfg: RunConfig) -> str:

@@ -20,6 +20,7 @@ from inr.fields.model import build_field
 from inr.modalities import MODALITIES
 from inr.plots import curve_png, drawn
 from inr.rundir import building, check_output
+from inr.schema import from_dict
 from inr.train.checkpoint import FitState, load_checkpoint
 from inr.train.fit import fit, seconds_per_step
 from inr.train.optim import make_optimizer
@@ -37,13 +38,17 @@ def default_file(modality: str, kind: str) -> Path:
     return Path(str(package_files("inr.modalities") / "defaults" / MODALITIES.get(modality).defaults[kind]))
 
 
-def run_config(files, sets, overrides: dict, cls=RunConfig, modality: str = "image") -> RunConfig:
-    """The one way a run's config is made: the modality's built-in default for
-    ``cls.defaults`` (the kind of run), then ``files``, ``sets`` and
-    ``overrides`` over it. The modality is the one they name, else ``modality``."""
-    name = merged(files, sets, overrides).get("modality") or modality
+def run_config(files, sets, overrides: dict, cls=RunConfig, modality: str = "image"):
+    """The one way a run's config is made, for every verb: ``files``, ``sets``
+    and ``overrides`` (their sections for ``cls.kind``) over the defaults. For a
+    signal's run (``cls`` a RunConfig) the defaults are the modality's built-in
+    config for ``cls.defaults``, the modality the one they name, else
+    ``modality``; for weight-space and diffusion runs, ``cls``'s own."""
+    if not issubclass(cls, RunConfig):
+        return from_dict(cls, merged(files, sets, overrides, kind=cls.kind))
+    name = merged(files, sets, overrides, kind=cls.kind).get("modality") or modality
     base = read_yaml(default_file(name, cls.defaults))
-    return resolve(merged(files, sets, {**overrides, "modality": name}, base), data_config_for, cls)
+    return resolve(merged(files, sets, {**overrides, "modality": name}, base, cls.kind), data_config_for, cls)
 
 
 def saved_config(run_dir) -> RunConfig:

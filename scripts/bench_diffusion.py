@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_common import MNIST, ROOT, RESULTS, markdown_table, report_header, write_report  # noqa: E402
 
 from inr.collections.format import load_collection  # noqa: E402
-from inr.config import merged  # noqa: E402
+from inr.runs import run_config  # noqa: E402
 from inr.diffusion.diagnose import denoising_errors, gaussian_denoiser, neighbour_predictability  # noqa: E402
 from inr.diffusion.evaluate import evaluate_items, references, train_digit_classifier  # noqa: E402
 from inr.diffusion.runs import load_denoiser, train_run  # noqa: E402
@@ -49,7 +49,6 @@ from inr.diffusion.sample import sample  # noqa: E402
 from inr.diffusion.train import DiffusionConfig, schedule_of  # noqa: E402
 from inr.fields.layout import unflatten  # noqa: E402
 from inr.modalities import MODALITIES  # noqa: E402
-from inr.schema import from_dict  # noqa: E402
 from inr.collections.split import split_by_signal  # noqa: E402
 
 # HyperDiffusion's occupancy MLP is 3 x 128 with 100k points per shape; on a
@@ -119,7 +118,7 @@ def main() -> None:
                           f"{history[-1]['loss_mean']:.4f} (run {run})")
         if run is None:
             run = Path(tmp) / "run"
-            cfg = from_dict(DiffusionConfig, merged([args.config], [f"train.max_seconds={60 * args.minutes}"], {}))
+            cfg = run_config([args.config], [f"train.max_seconds={60 * args.minutes}"], {}, DiffusionConfig)
             summary = train_run(cfg, coll_dir, run, quiet=True)
             train_note = f"{summary['steps']} steps in {summary['seconds']:.0f} s, final loss {summary['loss']:.4f}"
             print(train_note, flush=True)

@@ -24,12 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_common import RESULTS, markdown_table, report_header, write_report  # noqa: E402
 
 from inr.collections.format import load_collection  # noqa: E402
-from inr.config import merged  # noqa: E402
+from inr.runs import run_config  # noqa: E402
 from inr.diffusion.diagnose import neighbour_predictability  # noqa: E402
 from inr.diffusion.standardize import Standardizer  # noqa: E402
 from inr.diffusion.train import DiffusionConfig  # noqa: E402
 from inr.modalities import MODALITIES  # noqa: E402
-from inr.schema import from_dict  # noqa: E402
 from inr.collections.split import split_by_signal  # noqa: E402
 
 KS = (1, 5, 20)
@@ -41,7 +40,7 @@ def main() -> None:
     p.add_argument("--config", type=Path, help="diffusion config whose split and seed to use (default: defaults)")
     p.add_argument("--out", type=Path, default=RESULTS / "bench_predictability.md")
     args = p.parse_args()
-    cfg = from_dict(DiffusionConfig, merged([args.config] if args.config else [], [], {}))
+    cfg = run_config([args.config] if args.config else [], [], {}, DiffusionConfig)
     rows = []
     for path in args.collections:
         t0 = time.perf_counter()

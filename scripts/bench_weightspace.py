@@ -42,12 +42,11 @@ SIREN_ROWS = [ROWS[5]]  # on a standard SIREN collection
 
 
 def train(collection: Path, sets: list[str], steps: int, out: Path) -> dict:
-    from inr.config import merged
-    from inr.schema import from_dict
+    from inr.runs import run_config
     from inr.weightspace.runs import train_run
     from inr.weightspace.train import WeightTrainConfig
 
-    cfg = from_dict(WeightTrainConfig, merged([], [f"train.steps={steps}", *sets], {}))
+    cfg = run_config([], [f"train.steps={steps}", *sets], {}, WeightTrainConfig)
     return train_run(cfg, collection, out, overwrite=True, quiet=True)
 
 

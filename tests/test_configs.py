@@ -11,11 +11,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 from inr.collections.config import CollectionRunConfig
 from inr.collections.fitmany import fit_many
 from inr.collections.format import load_collection
-from inr.config import merged
 from inr.runs import run_config
 from inr.diffusion.train import DiffusionConfig, check_config
 from inr.runs import fit_run
-from inr.schema import from_dict, to_dict
+from inr.schema import to_dict
 
 DIGITS = os.path.join(ROOT, "assets", "mnist-100-images-idx3-ubyte.gz")
 # the folder under configs/ names the modality; a tiny input and settings for each
@@ -51,7 +50,7 @@ def test_configs_exist():
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: os.path.relpath(c, ROOT))
 def test_config_runs_a_few_steps(config, small_image, tmp_path):
     if os.sep + "diffusion" + os.sep in config:  # trained by tests/diffusion's CLI test; here: it resolves
-        cfg = from_dict(DiffusionConfig, merged([config], [], {}))
+        cfg = run_config([config], [], {}, DiffusionConfig)
         check_config(cfg)  # a setting the schedule or the denoiser cannot use raises
         assert_applied(yaml.safe_load(open(config)), to_dict(cfg))
         return
@@ -85,3 +84,31 @@ def test_config_runs_a_few_steps(config, small_image, tmp_path):
     assert metrics["steps"] == 4
     metric = {"image": "psnr", "audio": "snr", "sdf": "iou"}[modality]
     assert np.isfinite(metrics[metric])
+
+
+def test_smoke_config_shrinks_a_run_of_every_kind():
+    """One file for every verb: its kind-named sections apply to that kind of run only."""
+    from inr.weightspace.train import WeightTrainConfig
+
+    smoke = [os.path.join(ROOT, "configs", "smoke.yaml")]
+    fit = run_config(smoke, [], {"modality": "image", "input": "x.png"})
+    assert (fit.model.hidden_width, fit.train.steps, fit.model.encoding.levels) == (64, 200, 4)
+    many = run_config(smoke, [], {"input": DIGITS}, CollectionRunConfig)
+    assert (many.model.hidden_width, many.train.steps, many.collection.meta.train.steps) == (64, 20, 20)
+    weights = run_config(smoke, ["model.name=mlp"], {}, WeightTrainConfig)
+    assert (weights.model.head, weights.train.steps) == ([32], 60)
+    diffusion = run_config(smoke, ["model.name=dws"], {}, DiffusionConfig)
+    assert (diffusion.model.channels, diffusion.timesteps, diffusion.train.steps) == (4, 100, 200)
+    assert run_config(smoke, [], {}, DiffusionConfig).model.width == 32  # the transformer's own keys
+
+
+def test_a_kind_section_applies_to_its_kind_only(tmp_path):
+    from inr.config import for_kind
+    from inr.errors import InrError
+
+    raw = {"train": {"steps": 5, "lr": 1.0}, "weights": {"train": {"steps": 7}}, "diffusion": {"timesteps": 3}}
+    assert for_kind(raw, "weights") == {"train": {"steps": 7, "lr": 1.0}}
+    assert for_kind(raw, "fit") == {"train": {"steps": 5, "lr": 1.0}}
+    (tmp_path / "bad.yaml").write_text("weights: 3\n")
+    with pytest.raises(InrError, match="'weights'.*must be a mapping"):
+        run_config([tmp_path / "bad.yaml"], [], {}, DiffusionConfig)

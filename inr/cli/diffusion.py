@@ -7,13 +7,12 @@ from inr.cli.common import Parser, add_config, add_out, add_quiet, no_config_on_
 
 
 def cmd_diffusion_train(args) -> int:
-    from inr.config import merged
     from inr.diffusion.runs import train_run
     from inr.diffusion.train import DiffusionConfig
-    from inr.schema import from_dict
+    from inr.runs import run_config
 
     no_config_on_resume(args)
-    cfg = from_dict(DiffusionConfig, merged(args.config or [], args.set or [], {}))
+    cfg = run_config(args.config or [], args.set or [], {}, DiffusionConfig)
     summary = train_run(cfg, args.collection, args.out, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet)
     if not args.quiet:
         print(json.dumps(summary))

@@ -7,8 +7,7 @@ from inr.cli.common import Parser, add_config, add_out, add_quiet, no_config_on_
 
 
 def cmd_weights_train(args) -> int:
-    from inr.config import merged
-    from inr.schema import from_dict
+    from inr.runs import run_config
     from inr.weightspace.runs import dumps, train_run
     from inr.weightspace.train import WeightTrainConfig
 
@@ -16,7 +15,7 @@ def cmd_weights_train(args) -> int:
     overrides = {"task": args.task}
     if args.model:
         overrides["model"] = {"name": args.model}
-    cfg = from_dict(WeightTrainConfig, merged(args.config or [], args.set or [], overrides))
+    cfg = run_config(args.config or [], args.set or [], overrides, WeightTrainConfig)
     metrics = train_run(cfg, args.collection, args.out, overwrite=args.overwrite, resume=args.resume,
                         quiet=args.quiet)
     if not args.quiet:

@@ -49,3 +49,4 @@ class CollectionRunConfig(RunConfig):
     collection: CollectionConfig = field(default_factory=CollectionConfig)
 
     defaults = "collection"
+    kind = "fit-many"

@@ -22,6 +22,8 @@ from inr.train.optim import make_optimizer
 
 @dataclass
 class DiffusionConfig:
+    kind = "diffusion"  # its sections in a config file (inr.config.RUN_KINDS)
+
     seed: int = 0
     """seed of the split, initialisation, batches and noise"""
     split: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])

@@ -26,6 +26,8 @@ def _train_defaults() -> TrainConfig:
 
 @dataclass
 class WeightTrainConfig:
+    kind = "weights"  # its sections in a config file (inr.config.RUN_KINDS)
+
     task: str = "classify"
     """classify: predict each field's label"""
     seed: int = 0
