@@ -33,7 +33,7 @@ def v1_model(kind, name):
         if kind == "weightmodel":
             net, prefix = weight_model(from_dict(WeightModelConfig, models.upgrade_v1(meta["config"]))), ""
         else:
-            cfg = from_dict(DenoiserConfig, denoiser.upgrade_v1(meta["config"]))  # one flat section, as format 1 saved it
+            cfg = from_dict(DenoiserConfig, denoiser.upgrade_v1(meta["config"]))  # format 1: one flat section
             net = DENOISERS.get(name)(cfg, Tokenizer.from_layout(meta["layout"]))
             prefix = "params"
         params = f.tree(prefix, jax.eval_shape(net.init, jax.random.PRNGKey(0)), v1_name)

@@ -32,15 +32,13 @@ def cmd_weights_eval(args) -> int:
 
 
 def register(sub) -> None:
-    from inr.weightspace.models import WEIGHT_MODELS
-
     weights = sub.add_parser("weights", help="learn on a collection's weights (DWSNets)")
     wsub = weights.add_subparsers(dest="weights_verb", required=True, parser_class=Parser)
     wt = wsub.add_parser("train", help="train a weight-space model on a collection")
     wt.add_argument("collection", metavar="COLLECTION")
     wt.add_argument("--task", choices=["classify"], default="classify")
-    wt.add_argument("--model", choices=WEIGHT_MODELS.names(),
-                    help="dws: DWSNet; mlp: the flattened-weights MLP (default: dws)")
+    wt.add_argument("--model", metavar="NAME", help="model.name: dws (DWSNet, the default) or mlp (the "
+                    "flattened-weights MLP), or a registered model of your own")
     add_config(wt)
     add_out(wt, "RUNDIR", "run directory")
     add_quiet(wt)

@@ -113,6 +113,8 @@ def upgrade_v1(model: dict) -> dict:
     """A denoiser section saved by format 1 (every denoiser's keys in one flat
     section) -> its variant's keys."""
     name = model.get("name", "transformer")
+    if name not in VARIANTS[DenoiserConfig]:  # from_dict names the valid ones
+        return model
     keys = {f.name for f in dataclasses.fields(VARIANTS[DenoiserConfig][name])}
     renamed = {V1_KEYS.get(name, {}).get(k, k): v for k, v in model.items()}
     return {k: v for k, v in renamed.items() if k in keys}

@@ -14,8 +14,9 @@ the shared neuron axis is matched and the others pooled/broadcast; and so on
 for b -> b, b -> W and W -> b. New tensors are the sum over all input tensors,
 divided by their number, plus a bias per output tensor.
 
-A layer is the ``flax.nnx`` module :class:`DWSLinear`. Optionally (DWSNets' default "SAB" set layer), every map whose input and
-output share exactly one matched neuron axis -- a set layer over that layer's
+A layer is the ``flax.nnx`` module :class:`DWSLinear`. Optionally (DWSNets'
+default "SAB" set layer), every map whose input and output share exactly one
+matched neuron axis -- a set layer over that layer's
 neurons -- adds multi-head self-attention over the neurons to its linear map,
 ``o = q + attention(q, k, v)``, ``o + ReLU(o W_o)``, with ``q`` the linear
 map's output. Attention over a set commutes with its permutations, so the
@@ -89,8 +90,9 @@ class DWSLinear(nnx.Module):
                  pool: str = "mean", rngs: nnx.Rngs):
         tensors, blocks, kernel = space.tensors, terms(space), scaled_normal()
         self.space, self.pool = space, POOLS.get(pool)
-        self.blocks = nnx.List([nnx.Param(kernel(rngs.params(), (tensors[ti].fixed * c_in, tensors[ui].fixed * c_out)))
-                                for ti, ui, _ in blocks])
+        self.blocks = nnx.List([
+            nnx.Param(kernel(rngs.params(), (tensors[ti].fixed * c_in, tensors[ui].fixed * c_out)))
+            for ti, ui, _ in blocks])
         self.bias = nnx.List([nnx.Param(jnp.zeros((u.fixed * c_out,))) for u in tensors])
         self.attention = nnx.List([  # empty without attention
             SetAttention(sum(tensors[ti].fixed * c_in for ti, u, m in blocks if (u, m) == (ui, matched)),

@@ -68,6 +68,8 @@ def upgrade_v1(model: dict) -> dict:
     section, perhaps without ``attention`` / ``probes``, which were then off)
     -> its variant's keys."""
     name = model.get("name", "dws")
+    if name not in VARIANTS[WeightModelConfig]:  # from_dict names the valid ones
+        return model
     if name == "dws":
         model = {"attention": False, "probes": 0, **model}
     keys = {f.name for f in dataclasses.fields(VARIANTS[WeightModelConfig][name])}

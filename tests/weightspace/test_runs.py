@@ -53,7 +53,8 @@ def cli(*args) -> int:
 def test_train_and_eval(collection, tmp_path, model):
     run = tmp_path / "run"
     assert cli("weights", "train", collection, "--model", model, "--out", run, "--quiet",
-               "--set", "train.steps=6", "--set", "train.steps_per_call=3", "--set", "model.channels=4", "--set", "model.layers=2") == 0
+               "--set", "train.steps=6", "--set", "train.steps_per_call=3", "--set", "model.channels=4", "--set", "model.layers=2",
+               "--set", "model.probes=8", "--set", "model.head=[16]") == 0
     for name in ("config.yaml", "model.safetensors", "model.json", "metrics.json", "confusion.png", "curve.png"):
         assert (run / name).is_file(), name
     metrics = json.loads((run / "metrics.json").read_text())
