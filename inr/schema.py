@@ -60,6 +60,17 @@ def register_variant(base: type, name: str):
     return deco
 
 
+def own_keys(base: type, section: dict, default: str) -> dict:
+    """``section`` with only the keys of the variant its ``name`` (else
+    ``default``) selects: how a flat section of an older file, holding every
+    variant's keys, is read. An unknown name leaves it as it is, for
+    :func:`from_dict` to name the valid ones."""
+    cls = VARIANTS[base].get(section.get("name", default))
+    if cls is None:
+        return section
+    return {k: v for k, v in section.items() if k in {f.name for f in dataclasses.fields(cls)}}
+
+
 def _tagged_base(cls) -> type | None:
     for klass in getattr(cls, "__mro__", ()):
         if klass in VARIANTS:

@@ -16,7 +16,6 @@ in the canonical layout (inr/learned.py).
   bottleneck."""
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import jax
@@ -27,7 +26,7 @@ from flax import nnx
 from inr.diffusion.tokens import Tokenizer
 from inr.learned import Functional, dense, functional
 from inr.registry import Registry
-from inr.schema import RENAMED, VARIANTS, register_variant
+from inr.schema import RENAMED, own_keys, register_variant
 from inr.weightspace import dws
 from inr.weightspace.space import WeightSpace
 
@@ -112,12 +111,8 @@ V1_KEYS = {"dws": {"width": "channels", "depth": "layers"}}
 def upgrade_v1(model: dict) -> dict:
     """A denoiser section saved by format 1 (every denoiser's keys in one flat
     section) -> its variant's keys."""
-    name = model.get("name", "transformer")
-    if name not in VARIANTS[DenoiserConfig]:  # from_dict names the valid ones
-        return model
-    keys = {f.name for f in dataclasses.fields(VARIANTS[DenoiserConfig][name])}
-    renamed = {V1_KEYS.get(name, {}).get(k, k): v for k, v in model.items()}
-    return {k: v for k, v in renamed.items() if k in keys}
+    renames = V1_KEYS.get(model.get("name", "transformer"), {})
+    return own_keys(DenoiserConfig, {renames.get(k, k): v for k, v in model.items()}, "transformer")
 
 
 DENOISERS: Registry = Registry("denoiser")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from inr.nn.encodings import EncodingConfig, HashEncoding
-from inr.schema import VARIANTS
+from inr.schema import own_keys
 
 
 @dataclass
@@ -48,8 +48,4 @@ def upgrade_model(d: dict, version: int) -> dict:
     if version >= 2 or not isinstance(d, dict) or not isinstance(d.get("encoding"), dict):
         return d
     enc = {_V1_ENCODING_RENAMES.get(k, k): v for k, v in d["encoding"].items()}
-    cls = VARIANTS[EncodingConfig].get(enc.get("name", "identity"))
-    if cls is None:  # an unknown name: from_dict names the valid ones
-        return d
-    own = {f for f in cls.__dataclass_fields__}
-    return {**d, "encoding": {k: v for k, v in enc.items() if k in own}}
+    return {**d, "encoding": own_keys(EncodingConfig, enc, "identity")}

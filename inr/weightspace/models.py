@@ -4,7 +4,6 @@ hands them to the training loop as pure ``init(key) -> params`` and
 ``apply(params, tensors) -> logits`` (inr/learned.py)."""
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 import jax
@@ -15,7 +14,7 @@ from flax import nnx
 from inr.errors import InrError
 from inr.learned import Functional, dense, functional, relu_mlp
 from inr.registry import Registry
-from inr.schema import VARIANTS, register_variant
+from inr.schema import own_keys, register_variant
 from inr.weightspace import dws
 from inr.weightspace.probes import Probe
 from inr.weightspace.space import WeightSpace
@@ -67,13 +66,9 @@ def upgrade_v1(model: dict) -> dict:
     """A model section saved by format 1 (every model's keys in one flat
     section, perhaps without ``attention`` / ``probes``, which were then off)
     -> its variant's keys."""
-    name = model.get("name", "dws")
-    if name not in VARIANTS[WeightModelConfig]:  # from_dict names the valid ones
-        return model
-    if name == "dws":
+    if model.get("name", "dws") == "dws":
         model = {"attention": False, "probes": 0, **model}
-    keys = {f.name for f in dataclasses.fields(VARIANTS[WeightModelConfig][name])}
-    return {k: v for k, v in model.items() if k in keys}
+    return own_keys(WeightModelConfig, model, "dws")
 
 
 def _head(widths, rngs) -> nnx.List:
