@@ -109,10 +109,10 @@ def test_transformer_token_size_cuts_big_tensors_into_tokens():
     assert len(p_whole["enc"]) == 6 and len(p_cut["enc"]) == len(tok.pieces(8)) > 6
     assert all(e["kernel"].shape[0] <= 8 for e in p_cut["enc"].values())
     xt = jax.random.normal(jax.random.PRNGKey(1), (3, tok.size))
-    out = cut[1](p_cut, xt, jnp.array([0, 10, 499]))
+    out = jax.jit(cut[1])(p_cut, xt, jnp.array([0, 10, 499]))
     assert out.shape == xt.shape and bool(jnp.all(jnp.isfinite(out)))
     # each token's decoder writes its own slice of the weights
-    grads = jax.grad(lambda p: jnp.sum(cut[1](p, xt, jnp.array([0, 10, 499]))[:, 12:20]))(p_cut)
+    grads = jax.jit(jax.grad(lambda p: jnp.sum(cut[1](p, xt, jnp.array([0, 10, 499]))[:, 12:20])))(p_cut)
     hit = [i for i, d in grads["dec"].items() if float(jnp.abs(d["kernel"]).max()) > 0]
     assert [tok.pieces(8)[i] for i in hit] == [(12, 6), (18, 7)]  # b1, then the first of W2's five pieces
 
@@ -281,14 +281,6 @@ def test_train_sample_eval_cli(tmp_path):
     assert main(["diffusion", "train", str(coll), "--out", str(run), "--resume", "--quiet"]) == 0
     after = json.loads((run / "diffusion.json").read_text())
     assert after["split"] == before["split"] and after["config"] == before["config"] and after["steps"] == 20
-    # the equivariant denoiser trains and samples through the same commands
-    dws_run = ["diffusion", "train", str(coll), "--out", str(tmp_path / "dws"), "--quiet"]
-    dws_sets = ["train.steps=4", "train.steps_per_call=2", "model.name=dws", "model.channels=4", "model.layers=2", "model.heads=2",
-                "timesteps=20", "train.warmup=1", "standardize_by=tensor"]
-    assert main(dws_run + [a for s in dws_sets for a in ("--set", s)]) == 0
-    assert main(["diffusion", "sample", str(tmp_path / "dws"), "--n", "2", "--steps", "3",
-                 "--out", str(tmp_path / "s_dws")]) == 0
-    assert np.all(np.isfinite(load_collection(tmp_path / "s_dws").weights))
     # settings the denoiser cannot use are one-line errors
     bad = ["diffusion", "train", str(coll), "--out", str(tmp_path / "bad"), "--set", "model.width=30",
            "--set", "model.heads=4"]
@@ -297,6 +289,21 @@ def test_train_sample_eval_cli(tmp_path):
         assert main(bad[:5] + ["--set", setting]) == 2 and not (tmp_path / "bad").exists()
     assert main(bad[:5] + ["--set", "model.name=dws", "--set", "standardize_by=pca"]) == 2
     assert main(bad[:5] + ["--set", "augment.scale=1.5"]) == 2 and not (tmp_path / "bad").exists()
+
+
+@pytest.mark.slow  # about 20 s; the dws denoiser's equivariance and its format-1 file have fast tests
+def test_the_equivariant_denoiser_trains_and_samples_through_the_same_commands(tmp_path):
+    coll = tmp_path / "coll"
+    assert main(["fit-many", DIGITS, "--config", os.path.join(ROOT, "inr", "modalities", "defaults", "image-collection.yaml"),
+                 "--set", "train.steps=2", "--set", "train.steps_per_call=2", "--set", "model.hidden_width=8",
+                 "--limit", "12", "--out", str(coll), "--quiet"]) == 0
+    dws_run = ["diffusion", "train", str(coll), "--out", str(tmp_path / "dws"), "--quiet"]
+    dws_sets = ["train.steps=4", "train.steps_per_call=2", "model.name=dws", "model.channels=4", "model.layers=2",
+                "model.heads=2", "timesteps=20", "train.warmup=1", "standardize_by=tensor"]
+    assert main(dws_run + [a for s in dws_sets for a in ("--set", s)]) == 0
+    assert main(["diffusion", "sample", str(tmp_path / "dws"), "--n", "2", "--steps", "3",
+                 "--out", str(tmp_path / "s_dws")]) == 0
+    assert np.all(np.isfinite(load_collection(tmp_path / "s_dws").weights))
 
 
 @pytest.mark.slow  # about 25 s; the point clouds and metrics have fast tests in test_clouds.py
