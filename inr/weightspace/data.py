@@ -23,7 +23,7 @@ class WeightData:
 
 def from_collection(coll) -> WeightData:
     """Tensors of every field of a loaded collection (plain MLP fields only)."""
-    space = WeightSpace.of_layout(coll.meta["layout"], "weight-space models")
+    space = WeightSpace.of_layout(coll.meta["layout"], "a weight-space model")
     tensors = space.from_flat(jnp.asarray(coll.weights))
     return WeightData(space, coll.field, tensors, coll.labels, [f["source"] for f in coll.fields])
 
