@@ -201,13 +201,14 @@ def test_killed_run_resumes_to_the_uninterrupted_result(fitted, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "inr", "fit", "image", str(src), *args, "--out", str(killed)],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while checkpoint_step(killed / "checkpoint.safetensors") <= 0 and time.time() < deadline:
+    building = partial_path(killed)  # an unfinished run is built under a temporary name
+    while checkpoint_step(building / "checkpoint.safetensors") <= 0 and time.time() < deadline:
         time.sleep(0.05)
     proc.kill()
     proc.wait()
-    step = checkpoint_step(killed / "checkpoint.safetensors")
+    step = checkpoint_step(building / "checkpoint.safetensors")
     assert 0 < step < 3000, "the run was not interrupted mid-way"
-    assert not (killed / "field.safetensors").exists()
+    assert not killed.exists() and not (building / "field.safetensors").exists()
     resumed = inr("fit", "image", src, "--out", killed, "--resume", "--quiet")
     assert resumed.returncode == 0, resumed.stderr
     full = tmp_path / "full"
@@ -241,4 +242,5 @@ def test_compare_two_configs(fitted, tmp_path):
     table = (out / "compare.md").read_text().splitlines()
     assert len(table) == 4 and table[2].startswith("| siren | img.png |") and table[3].startswith("| hash |")
     assert (out / "compare.png").is_file() and (out / "hash" / "img" / "field.json").is_file()
-    assert_user_error(inr("compare", "image", src, "--config", tmp_path / "nope.yaml", "--out", out), "nope.yaml")
+    assert_user_error(inr("compare", "image", src, "--config", tmp_path / "nope.yaml", "--out", tmp_path / "cmp2"),
+                      "nope.yaml")

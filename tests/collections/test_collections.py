@@ -18,6 +18,7 @@ from inr.collections.config import CollectionRunConfig
 from inr.collections.fitmany import INITS, fit_many
 from inr.collections.format import load_collection, part_path
 from inr.collections.idx import read_idx
+from inr.rundir import partial_path
 from inr.runs import run_config
 from inr.errors import InrError
 from inr.fields.evaluate import evaluate_grid
@@ -216,11 +217,12 @@ def test_killed_run_resumes_to_the_uninterrupted_collection(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "inr", "fit-many", DIGITS, *args, "--out", str(killed)],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while not part_path(killed, 1).is_file() and time.time() < deadline:
+    building = partial_path(killed)  # an unfinished collection is built under a temporary name
+    while not part_path(building, 1).is_file() and time.time() < deadline:
         time.sleep(0.05)
     proc.kill()
     proc.wait()
-    assert part_path(killed, 1).is_file() and not (killed / "weights.safetensors").exists()
+    assert part_path(building, 1).is_file() and not killed.exists() and not (building / "weights.safetensors").exists()
     resumed = inr("fit-many", DIGITS, "--out", killed, "--resume", "--quiet", "--cpu-devices", "1")
     assert resumed.returncode == 0, resumed.stderr
     full = tmp_path / "full"
