@@ -135,9 +135,10 @@ def _time_layers(d: int, rngs: nnx.Rngs) -> nnx.List:
     return nnx.List([dense(d, d, rngs), dense(d, d, rngs)])
 
 
-def _time(layers, t, d: int):
-    """``(B,)`` timesteps -> ``(B, d)``: sinusoidal embedding, then a SiLU MLP."""
-    return layers[1](jax.nn.silu(layers[0](timestep_embedding(t, d))))
+def _time(layers, t):
+    """``(B,)`` timesteps -> ``(B, d)``: sinusoidal embedding, then a SiLU MLP
+    (``d``: the layers' width)."""
+    return layers[1](jax.nn.silu(layers[0](timestep_embedding(t, layers[0].in_features))))
 
 
 class Block(nnx.Module):
@@ -159,7 +160,7 @@ class Block(nnx.Module):
 class Transformer(nnx.Module):
     def __init__(self, cfg: TransformerDenoiserConfig, tok: Tokenizer, rngs: nnx.Rngs):
         d, pieces = cfg.width, tok.pieces(cfg.token_size)
-        self.tok, self.width, self.token_size = tok, d, cfg.token_size
+        self.tok, self.token_size = tok, cfg.token_size
         self.enc = nnx.List([dense(n, d, rngs) for _, n in pieces])
         self.dec = nnx.List([dense(d, n, rngs, 0.1) for _, n in pieces])
         self.pos = nnx.Param(jax.random.normal(rngs.params(), (len(pieces) + 1, d)) * 0.02)
@@ -169,7 +170,7 @@ class Transformer(nnx.Module):
 
     def __call__(self, xt, t):
         tokens = [enc(x) for x, enc in zip(self.tok.split(xt, self.token_size), self.enc)]
-        h = jnp.stack(tokens + [_time(self.time, t, self.width)], axis=1) + self.pos[...]
+        h = jnp.stack(tokens + [_time(self.time, t)], axis=1) + self.pos[...]
         for block in self.blocks:
             h = block(h)
         h = self.ln_out(h)
@@ -184,7 +185,6 @@ def transformer(cfg: TransformerDenoiserConfig, tok: Tokenizer) -> Functional:
 class DWSDenoiser(nnx.Module):
     def __init__(self, cfg: DWSDenoiserConfig, tok: Tokenizer, rngs: nnx.Rngs):
         self.space, c = WeightSpace.of_layout(tok.layout, "the dws denoiser"), cfg.channels
-        self.width = c
         chans = [1] + [c] * (cfg.layers - 1) + [1]
         self.layers = nnx.List([dws.DWSLinear(self.space, a, b, attention=cfg.attention, heads=cfg.heads, rngs=rngs)
                                 for a, b in zip(chans[:-1], chans[1:])])
@@ -194,7 +194,7 @@ class DWSDenoiser(nnx.Module):
         self.shift = nnx.List([dense(c, c, rngs) for _ in range(cfg.layers - 1)])
 
     def __call__(self, xt, t):
-        temb = _time(self.time, t, self.width)
+        temb = _time(self.time, t)
         fixed = [u.fixed for u in self.space.tensors]
         xs = self.space.from_flat(xt)
         for i, layer in enumerate(self.layers):
@@ -209,7 +209,6 @@ class DWSDenoiser(nnx.Module):
 
 @DENOISERS.register("dws")
 def dws_denoiser(cfg: DWSDenoiserConfig, tok: Tokenizer) -> Functional:
-    WeightSpace.of_layout(tok.layout, "the dws denoiser")  # a one-line error before anything is built
     return functional(lambda rngs: DWSDenoiser(cfg, tok, rngs))
 
 
@@ -227,14 +226,14 @@ class FiLMBlock(nnx.Module):
 
 class MLPDenoiser(nnx.Module):
     def __init__(self, cfg: MLPDenoiserConfig, tok: Tokenizer, rngs: nnx.Rngs):
-        d = self.width = cfg.width
+        d = cfg.width
         self.enc = dense(tok.size, d, rngs)
         self.time = _time_layers(d, rngs)
         self.blocks = nnx.List([FiLMBlock(d, cfg.mlp_ratio * d, rngs) for _ in range(cfg.depth)])
         self.ln_out, self.dec = _norm(d, rngs), dense(d, tok.size, rngs, 0.1)
 
     def __call__(self, xt, t):
-        temb = jax.nn.silu(_time(self.time, t, self.width))
+        temb = jax.nn.silu(_time(self.time, t))
         h = self.enc(xt)
         for block in self.blocks:
             h = block(h, temb)
