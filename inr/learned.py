@@ -70,3 +70,10 @@ def v1_name(name: str) -> str:
     """The name a version-1 array has in today's tree (``head.0.W`` -> ``head.0.kernel``)."""
     *path, leaf = name.split(".")
     return ".".join(path + [V1_LEAVES.get(leaf, leaf)])
+
+
+def read_params(f, prefix: str, net: Functional, format_version: int):
+    """``net``'s parameters under ``prefix`` of the open weight file ``f``
+    (:func:`inr.io.open_tree`), matched to the module's tree by name and shape;
+    files of format version 1 (the hand-written networks) by their old names."""
+    return f.tree(prefix, jax.eval_shape(net.init, jax.random.PRNGKey(0)), v1_name if format_version < 2 else None)

@@ -10,7 +10,7 @@ from inr.diffusion import denoiser
 from inr.diffusion.denoiser import DENOISERS, DenoiserConfig
 from inr.diffusion.tokens import Tokenizer
 from inr.io import load_tree, open_tree, save_tree
-from inr.learned import v1_name
+from inr.learned import read_params, v1_name
 from inr.schema import from_dict
 from inr.weightspace import models
 from inr.weightspace.models import WEIGHT_MODELS, DWSNetConfig, WeightModelConfig
@@ -36,7 +36,7 @@ def v1_model(kind, name):
             cfg = from_dict(DenoiserConfig, denoiser.upgrade_v1(meta["config"]))  # format 1: one flat section
             net = DENOISERS.get(name)(cfg, Tokenizer.from_layout(meta["layout"]))
             prefix = "params"
-        params = f.tree(prefix, jax.eval_shape(net.init, jax.random.PRNGKey(0)), v1_name)
+        params = read_params(f, prefix, net, format_version=1)
     with open_tree(os.path.join(V1, f"{kind}-{name}.io.safetensors")) as f:
         names = sorted(f.names() - {"output"})
         if kind == "weightmodel":

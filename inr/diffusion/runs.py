@@ -29,7 +29,7 @@ from inr.errors import InrError
 from inr.fields.io import field_from_spec, params_template
 from inr.fields.layout import unflatten
 from inr.io import open_tree, read_format_json, save_tree
-from inr.learned import v1_name
+from inr.learned import read_params
 from inr.modalities import MODALITIES
 from inr.plots import curve_png, drawn
 from inr.rundir import building, check_output, resume_dir
@@ -103,14 +103,13 @@ def load_denoiser(run_dir):
     v1 = run.get("format_version", 1) < 2
     cfg = from_dict(DiffusionConfig, upgrade_config(run["config"]) if v1 else run["config"])
     tok = Tokenizer.from_layout(run["layout"])
-    init, apply = build(cfg, tok)
-    template = jax.eval_shape(init, jax.random.PRNGKey(0))
+    net = build(cfg, tok)
     stored = "standardise" if v1 else "standardize"  # version 1 spelled it with an s
     with open_tree(Path(run_dir) / "denoiser.safetensors", "denoiser weight file") as f:
-        params = f.tree("params", template, v1_name if v1 else None)
+        params = read_params(f, "params", net, run.get("format_version", 1))
         parts = ["mean", "std"] + ["basis"] * (f"{stored}.basis" in f.names())
         std = Standardizer.from_arrays({f"standardize.{n}": f.array(f"{stored}.{n}") for n in parts})
-    return cfg, tok, x0_predictor(apply, schedule_of(cfg), cfg.prediction), params, std, run
+    return cfg, tok, x0_predictor(net.apply, schedule_of(cfg), cfg.prediction), params, std, run
 
 
 SAMPLE_FILES = 8

@@ -14,7 +14,7 @@ from inr.atomic import write_json, write_text
 from inr.collections.format import load_collection
 from inr.errors import InrError
 from inr.io import open_tree, read_format_json, save_tree
-from inr.learned import v1_name
+from inr.learned import read_params
 from inr.plots import confusion_png, curve_png, drawn
 from inr.config import read_yaml
 from inr.rundir import building, check_output, resume_dir
@@ -103,9 +103,8 @@ def load_weight_model(run_dir, field=None):
                            f"these have {list(field.widths)}")
         probe = make_probe(field, space, meta["standardization"])
     model = WEIGHT_MODELS.get(cfg.model.name)(cfg.model, space, int(meta["n_classes"]), probe)
-    template = jax.eval_shape(model.init, jax.random.PRNGKey(0))
     with open_tree(run_dir / "model.safetensors", "weight file (for model.json)") as f:
-        params = f.tree("", template, v1_name if v1 else None)
+        params = read_params(f, "", model, meta.get("format_version", 1))
     return model, jax.tree_util.tree_map(jnp.asarray, params), meta
 
 
