@@ -64,10 +64,16 @@ def deep_merge(base: dict, over: dict) -> dict:
     with a ``name``) that names another variant replaces the one below it
     rather than mixing the two variants' keys (its subsections under a
     variant's name, the only mappings a typed section holds, stay: each
-    applies only when its variant is chosen)."""
+    applies only when its variant is chosen). A bare name beside a mapping
+    reads as ``{name: ...}``."""
     out = copy.deepcopy(base)
     for k, v in over.items():
         below = out.get(k)
+        # a bare name beside a mapping is a typed section's short form (``activation: sine``)
+        if isinstance(v, str) and isinstance(below, dict) and "name" in below:
+            v = {"name": v}
+        if isinstance(below, str) and isinstance(v, dict):
+            below = {"name": below}
         if isinstance(v, dict) and isinstance(below, dict) and v.get("name", below.get("name")) != below.get("name"):
             out[k] = {**{kk: vv for kk, vv in below.items() if isinstance(vv, dict)}, **copy.deepcopy(v)}
         elif isinstance(v, dict) and isinstance(below, dict):

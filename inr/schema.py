@@ -19,7 +19,8 @@ subclass per name holding only that variant's keys::
 :func:`from_dict` then resolves the subclass from the section's ``name``:
 same name as the current value (the default, or what an earlier layer set):
 the given keys are merged over it; another name: the keys given beside the
-name apply over the new variant's defaults. A key of another variant is an
+name apply over the new variant's defaults. A bare name (``activation: sine``,
+``--set model.activation=sine``) is short for ``{name: sine}``. A key of another variant is an
 error listing the keys that variant has. Inside a tagged section, a key that
 is a variant's name holding a mapping applies only when that variant is the
 one selected (``encoding: {hash: {levels: 4}, nerf: {n_freqs: 4}}``): how
@@ -90,6 +91,8 @@ def _resolve_tagged(cls, data, where: str, base=None):
     tag = _tagged_base(cls)
     if data is None:
         data = {}
+    if isinstance(data, str):  # ``activation: sine`` is short for ``activation: {name: sine}``
+        data = {"name": data}
     if not isinstance(data, dict):
         raise InrError(f"{where}: expected a mapping, got {data!r}")
     current = base.name if base is not None else cls().name

@@ -69,7 +69,7 @@ def test_fit_writes_all_outputs(fitted):
     assert iio.imread(run / "reconstruction.png").shape == (12, 16, 3)
     assert not [p for p in run.iterdir() if ".tmp" in p.name]
     meta = json.loads((run / "field.json").read_text())
-    assert meta["normalization"] == {"scale": 1.0, "offset": 0.0} and meta["format_version"] == 2
+    assert meta["normalization"] == {"scale": 1.0, "offset": 0.0} and meta["format_version"] == 3
 
 
 def test_render_any_size_and_info(fitted, tmp_path):
@@ -84,7 +84,7 @@ def test_render_any_size_and_info(fitted, tmp_path):
     info = inr("info", run)
     assert info.returncode == 0, info.stderr
     desc = json.loads(info.stdout)
-    assert desc["param_count"] > 0 and desc["metrics"]["steps"] == 20 and desc["model"]["activation"] == "relu"
+    assert desc["param_count"] > 0 and desc["metrics"]["steps"] == 20 and desc["model"]["activation"] == {"name": "relu"}
 
 
 @pytest.mark.slow  # about 20 s; resuming is also covered by tests/train/test_fit.py

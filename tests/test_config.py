@@ -76,3 +76,21 @@ def test_partial_section_keeps_the_fields_own_defaults():
     cfg = load(sets=["model.encoding.levels=3"])
     assert cfg.model.encoding.name == RunConfig().model.encoding.name
     assert cfg.model.encoding.levels == 3
+
+
+def test_activation_is_typed_by_its_name(tmp_path):
+    cfg = load(sets=["model.activation=sine", "model.activation.first_omega0=3000"])
+    assert (cfg.model.activation.name, cfg.model.activation.omega0, cfg.model.activation.first_omega0) == \
+        ("sine", 30.0, 3000.0)
+    f = tmp_path / "a.yaml"
+    f.write_text("model:\n  activation: {name: wire, s0: 4}\n")
+    wire = load([f], ["model.activation.omega0=5"]).model.activation
+    assert (wire.name, wire.omega0, wire.first_omega0, wire.s0) == ("wire", 5.0, 20.0, 4.0)
+    with pytest.raises(InrError, match=r"model.activation: unknown key 's0'; valid: name, omega0, first_omega0$"):
+        load(sets=["model.activation.name=sine", "model.activation.s0=1"])
+    with pytest.raises(InrError, match="unknown key 'omega0'; valid: name$"):
+        load(sets=["model.activation.omega0=1"])  # relu has no keys
+    old = tmp_path / "old.yaml"
+    old.write_text("model: {activation: sine, omega0: 30}\n")
+    with pytest.raises(InrError, match="key 'omega0' is now 'model.activation.omega0'"):
+        load([old])

@@ -89,7 +89,7 @@ def stack_training_data(per_field: list[dict], source) -> dict:
 def check_real_weights(params, cfg) -> None:
     """A collection stores float32 weights: complex ones (WIRE) are an error."""
     if any(jnp.iscomplexobj(x) for x in jax.tree_util.tree_leaves(params)):
-        raise InrError(f"model.activation {cfg.model.activation}: complex weights cannot be stored in a collection")
+        raise InrError(f"model.activation {cfg.model.activation.name}: complex weights cannot be stored in a collection")
 
 
 class _Plan:

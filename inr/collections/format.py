@@ -33,7 +33,7 @@ from inr.fields.layout import layout
 from inr.fields.model import Field
 
 FORMAT = "inr.collection"
-FORMAT_VERSION = 2  # 2: typed encoding section, normalization
+FORMAT_VERSION = 3  # the field format's: 3: typed activation section; 2: typed encoding section, normalization
 WEIGHTS = "weights.safetensors"
 MANIFEST = "collection.json"
 PARTS = "parts"
@@ -83,8 +83,8 @@ def write_collection(root: Path, field: Field, weights: np.ndarray, template, he
                                "buffers.encoding": dict(field.encoding.buffers)})
     write_json(root / MANIFEST, {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
         **field_spec(field),
+        "format_version": FORMAT_VERSION,
         "coordinates": COORDINATES,
         "count": int(weights.shape[0]),
         "param_count": int(weights.shape[1]),

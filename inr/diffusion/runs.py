@@ -26,7 +26,7 @@ from inr.diffusion.tokens import Tokenizer
 from inr.diffusion.standardize import Standardizer
 from inr.diffusion.train import DiffusionConfig, build, check_config, init_state, schedule_of, train, upgrade_config
 from inr.errors import InrError
-from inr.fields.io import field_from_spec, params_template
+from inr.fields.io import field_from_spec, field_spec, params_template
 from inr.fields.layout import unflatten
 from inr.io import open_tree, read_format_json, save_tree
 from inr.learned import read_params
@@ -38,7 +38,7 @@ from inr.train.fit import restore
 from inr.collections.split import split_by_signal
 
 FORMAT = "inr.diffusion"
-FORMAT_VERSION = 2  # 2: flax.nnx denoisers (kernel / bias / scale); 1: hand-written layers (W / b / g)
+FORMAT_VERSION = 3  # 3: the field's spec with its version; 2: flax.nnx denoisers (kernel / bias / scale); 1: hand-written layers (W / b / g)
 CONFIG = "config.yaml"
 CHECKPOINT = "checkpoint.safetensors"
 
@@ -81,7 +81,7 @@ def train_run(cfg: DiffusionConfig, collection, out, *, resume: bool = False, ov
         write_json(work / "diffusion.json", {
             "format": FORMAT, "format_version": FORMAT_VERSION, "collection": str(collection),
             "config": to_dict(cfg), "layout": coll.meta["layout"],
-            "field": {k: coll.meta[k] for k in ("model", "in_dim", "out_dim")},
+            "field": field_spec(coll.field),
             "header": signal_meta(coll.meta), "split": {k: v.tolist() for k, v in split.items()}, "steps": state.step,
         })
         write_json(work / "history.json", state.history)

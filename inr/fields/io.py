@@ -23,7 +23,7 @@ from inr.io import open_tree, read_format_json, save_tree, tree_entries
 from inr.schema import from_dict, to_dict
 
 FORMAT = "inr.field"
-FORMAT_VERSION = 2  # 2: typed encoding section, normalization
+FORMAT_VERSION = 3  # 3: typed activation section; 2: typed encoding section, normalization
 COORDINATES = {
     "range": [-1.0, 1.0],
     "convention": "sample centres: (2 i + 1) / n - 1 along each axis; coordinate k indexes array axis k",
@@ -31,13 +31,16 @@ COORDINATES = {
 
 
 def field_spec(field: Field) -> dict:
-    return {"model": to_dict(field.model), "in_dim": field.in_dim, "out_dim": field.out_dim}
+    """What rebuilds ``field``; its ``format_version`` says how to read ``model``
+    (a field description, a collection manifest and a diffusion run share it)."""
+    return {"format_version": FORMAT_VERSION, "model": to_dict(field.model), "in_dim": field.in_dim,
+            "out_dim": field.out_dim}
 
 
 def field_from_spec(spec: dict, where: str = "spec") -> Field:
     try:
-        # a spec without a version is one this code just wrote (field_spec)
-        model_dict = upgrade_model(spec["model"], spec.get("format_version", FORMAT_VERSION))
+        # a spec without a version is a diffusion run's before format 3, holding its collection's model
+        model_dict = upgrade_model(spec["model"], spec.get("format_version", 1))
         model = from_dict(ModelConfig, model_dict, f"{where}.model")
         return build_field(model, int(spec["in_dim"]), int(spec["out_dim"]))
     except (KeyError, TypeError, ValueError) as err:
@@ -64,7 +67,6 @@ def save_field(run_dir, field: Field, params, meta: dict) -> None:
     save_tree(run_dir / "field.safetensors", {"params": params, "buffers.encoding": dict(field.encoding.buffers)})
     write_json(run_dir / "field.json", {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
         **field_spec(field),
         "coordinates": COORDINATES,
         "param_count": int(sum(np.size(a) for _, a in tree_entries(params))),

@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 
 import jax
 import jax.numpy as jnp
 
 from inr.errors import InrError
 from inr.fields.spec import ModelConfig
-from inr.nn.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
+from inr.nn.activations import OUTPUT_ACTIVATIONS
 from inr.nn.encodings import Encoding, build_encoding
 from inr.nn.initializers import INITIALIZERS
-from inr.nn.mlp import init_mlp, layer_scales, mlp_activations
+from inr.nn.mlp import init_mlp, mlp_activations
 from inr.nn.modulation import MODULATIONS, Modulation
 
 
@@ -36,7 +35,7 @@ class Field:
 
     @property
     def scales(self) -> list[float]:
-        return layer_scales(self.model.hidden_layers, self.model.omega0, self.model.first_omega0)
+        return self.model.activation.scales(self.model.hidden_layers)
 
     def init(self, key) -> dict:
         mlp_key, enc_key, mod_key = jax.random.split(key, 3)
@@ -60,7 +59,7 @@ class Field:
         x = self.encoding(flat, params.get("encoding"))
         outs = mlp_activations(
             params["mlp"], x,
-            partial(ACTIVATIONS.get(self.model.activation), width=self.model.activation_width),
+            self.model.activation.function(),
             self.scales,
             OUTPUT_ACTIVATIONS.get(self.model.output_activation),
             self.modulation.make(params.get("modulation"), flat),
@@ -87,7 +86,7 @@ class Field:
 
 def build_field(model: ModelConfig, in_dim: int, out_dim: int) -> Field:
     """Check the config's names and sizes, then build the field."""
-    ACTIVATIONS.get(model.activation)
+    model.activation.function()
     OUTPUT_ACTIVATIONS.get(model.output_activation)
     INITIALIZERS.get(model.init)
     if model.hidden_layers < 1 or model.hidden_width < 1:

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from inr.nn.activations import ActivationConfig, ReluActivation
 from inr.nn.encodings import EncodingConfig, HashEncoding
-from inr.schema import own_keys
+from inr.schema import RENAMED, own_keys
 
 
 @dataclass
@@ -15,14 +16,8 @@ class ModelConfig:
     hash encoding with a small ReLU MLP (``configs/image/hash.yaml``)."""
 
     encoding: EncodingConfig = field(default_factory=HashEncoding)
-    activation: str = "relu"
-    """hidden activation: relu | sine | sine_exact | finer | spder | spder_atan | gauss | wire"""
-    omega0: float = 30.0
-    """the hidden activations' scale: omega0 of sines, s of gauss"""
-    first_omega0: float = 30.0
-    """the first layer's activation scale"""
-    activation_width: float = 10.0
-    """second shape parameter of the activation: s0 of WIRE's Gabor wavelet"""
+    activation: ActivationConfig = field(default_factory=ReluActivation)
+    """hidden activation, typed by name: relu | sine | sine_exact | finer | spder | spder_atan | gauss | wire"""
     hidden_width: int = 64
     hidden_layers: int = 2
     """number of activated layers of width hidden_width (SIREN 2-256-256-256-256-1 has 4)"""
@@ -40,12 +35,27 @@ class ModelConfig:
 
 # version-1 files held one flat encoding dict with every encoding's keys
 _V1_ENCODING_RENAMES = {"sape_resolution": "resolution", "sape_epsilon": "epsilon"}
+# version-2 files held the activation's keys beside its name in the model
+_V2_ACTIVATION_KEYS = {"omega0": ("omega0", "scale"), "first_omega0": ("first_omega0", "first_scale"),
+                       "activation_width": ("s0",)}
+RENAMED.update({f"ModelConfig.{old}": f"model.activation.{new[0]}" for old, new in _V2_ACTIVATION_KEYS.items()})
 
 
 def upgrade_model(d: dict, version: int) -> dict:
     """A ``model`` dict written by format ``version`` in today's form: the
-    flat version-1 encoding keeps only its own encoding's keys."""
-    if version >= 2 or not isinstance(d, dict) or not isinstance(d.get("encoding"), dict):
+    flat version-1 encoding keeps only its own encoding's keys; the version-2
+    activation (a name, its keys beside it in the model) becomes its section."""
+    if not isinstance(d, dict):
         return d
-    enc = {_V1_ENCODING_RENAMES.get(k, k): v for k, v in d["encoding"].items()}
-    return {**d, "encoding": own_keys(EncodingConfig, enc, "identity")}
+    if version < 2 and isinstance(d.get("encoding"), dict):
+        enc = {_V1_ENCODING_RENAMES.get(k, k): v for k, v in d["encoding"].items()}
+        d = {**d, "encoding": own_keys(EncodingConfig, enc, "identity")}
+    if version < 3 and not isinstance(d.get("activation"), dict):
+        d = dict(d)
+        act = {"name": d.pop("activation", "relu")}
+        for old, new in _V2_ACTIVATION_KEYS.items():
+            if old in d:
+                value = d.pop(old)
+                act.update({k: value for k in new})
+        d["activation"] = own_keys(ActivationConfig, act, "relu")
+    return d

@@ -12,11 +12,6 @@ import jax
 from inr.nn.initializers import INITIALIZERS, LayerContext
 
 
-def layer_scales(n_layers: int, omega0: float, first_omega0: float) -> list[float]:
-    """Per-layer activation scale: the first layer may use its own omega0."""
-    return [first_omega0 if i == 0 else omega0 for i in range(n_layers)]
-
-
 def init_mlp(key, widths: Sequence[int], init: str, scales: Sequence[float], first_bias: float = 0.0) -> list[dict]:
     """Layers for ``widths`` (input, hidden..., output). ``first_bias > 0``
     draws the first layer's biases from U(-first_bias, first_bias) (FINER)."""

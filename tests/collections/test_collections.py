@@ -98,7 +98,7 @@ def test_manifest_layout_and_records(collection):
     assert [e["name"] for e in meta["layout"]] == ["mlp.0.W", "mlp.0.b", "mlp.1.W", "mlp.1.b", "mlp.2.W", "mlp.2.b"]
     assert meta["layout"][1] == {"name": "mlp.0.b", "shape": [32], "offset": 64}
     assert meta["normalization"] == {"scale": 2.0, "offset": -1.0}
-    assert meta["model"]["omega0"] == 30.0 and meta["signal"]["shape"] == [28, 28]
+    assert meta["model"]["activation"] == {"name": "sine", "omega0": 30.0, "first_omega0": 30.0} and meta["signal"]["shape"] == [28, 28]
     assert [f["index"] for f in coll.fields] == list(range(10))
     assert coll.labels.tolist() == read_idx(DIGITS.replace("images-idx3", "labels-idx1"))[:10].tolist()
 

@@ -12,13 +12,14 @@ from inr.fields.layout import flatten, layout
 from inr.fields.model import build_field
 from inr.fields.spec import ModelConfig
 from inr.nn.encodings import EncodingConfig
+from inr.nn.activations import activation_config
 
 HIDDEN = 8
 
 
 def fields(encoding="identity", n=6):
     """Flat weights of n SIRENs 2 -> 8 -> 8 -> 1, and their collection-style metadata."""
-    model = ModelConfig(encoding=EncodingConfig(name=encoding), activation="sine", hidden_width=HIDDEN,
+    model = ModelConfig(encoding=EncodingConfig(name=encoding), activation=activation_config("sine"), hidden_width=HIDDEN,
                         hidden_layers=2, init="siren", output_activation="identity")
     field = build_field(model, 2, 1)
     weights = np.stack([np.asarray(flatten(field.init(jax.random.PRNGKey(i)))) for i in range(n)])

@@ -1,4 +1,5 @@
 import jax
+import pytest
 import jax.numpy as jnp
 import numpy as np
 
@@ -8,6 +9,7 @@ from inr.io import tree_entries
 from inr.fields.model import build_field
 from inr.fields.spec import ModelConfig
 from inr.nn.encodings import EncodingConfig, encoding_config
+from inr.nn.activations import activation_config
 
 
 def make(enc="identity"):
@@ -104,7 +106,7 @@ def test_fields_with_trained_encodings_and_modulation_round_trip(tmp_path):
 
 
 def test_wire_complex_layers_round_trip(tmp_path):
-    model = ModelConfig(activation="wire", init="wire", output_activation="real", omega0=20.0, first_omega0=20.0,
+    model = ModelConfig(activation=activation_config("wire", omega0=20.0, first_omega0=20.0), init="wire", output_activation="real",
                         hidden_width=8, hidden_layers=2, encoding=EncodingConfig(name="identity"))
     field = build_field(model, 2, 1)
     params = field.init(jax.random.PRNGKey(0))
@@ -154,5 +156,30 @@ def test_version_1_field_with_flat_encoding_loads_and_renders_the_same(tmp_path)
     (tmp_path / "field.json").write_text(json.dumps(meta))
     loaded, loaded_params, _ = load_field(tmp_path)
     assert loaded.model == field.model
+    x = jnp.linspace(-1, 1, 14).reshape(7, 2)
+    np.testing.assert_array_equal(np.asarray(loaded.apply(loaded_params, x)), np.asarray(field.apply(params, x)))
+
+
+@pytest.mark.parametrize("activation,old,new", [
+    ("sine", {"omega0": 25.0, "first_omega0": 3000.0, "activation_width": 10.0}, {"omega0": 25.0, "first_omega0": 3000.0}),
+    ("gauss", {"omega0": 7.0, "first_omega0": 5.0, "activation_width": 10.0}, {"scale": 7.0, "first_scale": 5.0}),
+    ("wire", {"omega0": 20.0, "first_omega0": 15.0, "activation_width": 4.0},
+     {"omega0": 20.0, "first_omega0": 15.0, "s0": 4.0}),
+])
+def test_version_2_field_with_the_activation_keys_beside_its_name_loads_the_same(tmp_path, activation, old, new):
+    import json
+    from inr.fields.io import load_field
+    init, out = ("wire", "real") if activation == "wire" else ("siren", "identity")
+    model = ModelConfig(activation=activation_config(activation, **new), init=init, output_activation=out,
+                        hidden_width=8, hidden_layers=2, encoding=encoding_config("identity"))
+    field = build_field(model, 2, 1)
+    params = field.init(jax.random.PRNGKey(0))
+    save_field(tmp_path, field, params, {"modality": "image"})
+    meta = json.loads((tmp_path / "field.json").read_text())
+    meta["model"] = {**{k: v for k, v in meta["model"].items() if k != "activation"}, "activation": activation, **old}
+    meta["format_version"] = 2
+    (tmp_path / "field.json").write_text(json.dumps(meta))
+    loaded, loaded_params, _ = load_field(tmp_path)
+    assert loaded.model == field.model and loaded.scales == [old["first_omega0"], old["omega0"]]
     x = jnp.linspace(-1, 1, 14).reshape(7, 2)
     np.testing.assert_array_equal(np.asarray(loaded.apply(loaded_params, x)), np.asarray(field.apply(params, x)))

@@ -9,6 +9,7 @@ from inr.cli.main import main
 from inr.errors import InrError
 from inr.modalities.audio import AudioDataConfig, AudioModality, snr_db
 from inr.modalities.audio_io import load_audio, write_audio
+from inr.nn.activations import activation_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BACH = os.path.join(ROOT, "assets", "bach-1s.wav")
@@ -100,7 +101,7 @@ def _sine_field(out_dim=1, seed=0, n=3):
     from inr.fields.model import build_field
     from inr.fields.spec import ModelConfig
 
-    field = build_field(ModelConfig(activation="sine", init="siren", hidden_width=8, hidden_layers=1,
+    field = build_field(ModelConfig(activation=activation_config("sine"), init="siren", hidden_width=8, hidden_layers=1,
                                     output_activation="identity", **_identity()), 1, out_dim)
     weights = np.stack([np.asarray(flatten(field.init(jax.random.PRNGKey(seed + i)))) for i in range(n)])
     return field, weights

@@ -7,10 +7,11 @@ from inr.fields.spec import ModelConfig
 from inr.nn.encodings import encoding_config
 from inr.nn.interp import grid_sample
 from inr.nn.modulation import layer_norm
+from inr.nn.activations import activation_config
 
 
 def cam_field(modulation="cam"):
-    model = ModelConfig(encoding=encoding_config("gauss_rff", n_features=16), activation="relu",
+    model = ModelConfig(encoding=encoding_config("gauss_rff", n_features=16), activation=activation_config("relu"),
                         init="glorot_normal", hidden_width=32, hidden_layers=3, modulation=modulation,
                         modulation_resolution=8, output_activation="identity")
     return build_field(model, 2, 1)

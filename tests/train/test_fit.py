@@ -13,10 +13,11 @@ from inr.train.config import TrainConfig
 from inr.train.fit import fit
 from inr.train.losses import mse_loss
 from inr.train.optim import SCHEDULES, make_optimizer, make_schedule
+from inr.nn.activations import activation_config
 
 
 def problem(seed=0, **train):
-    model = ModelConfig(encoding=EncodingConfig(name="identity"), activation="sine", init="siren",
+    model = ModelConfig(encoding=EncodingConfig(name="identity"), activation=activation_config("sine"), init="siren",
                         output_activation="identity", hidden_width=16, hidden_layers=2)
     field = build_field(model, 1, 1)
     x = jnp.linspace(-1, 1, 64)[:, None]

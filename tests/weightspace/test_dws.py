@@ -8,6 +8,7 @@ from inr.learned import functional
 from inr.weightspace import dws
 from inr.weightspace.models import WEIGHT_MODELS, DWSNetConfig, FlatMLPConfig
 from inr.weightspace.space import WeightSpace
+from inr.nn.activations import activation_config
 
 SPACES = [(2, 5, 1), (2, 4, 6, 3), (3, 5, 4, 6, 2)]
 
@@ -156,7 +157,7 @@ def test_a_permuted_field_renders_the_same_image():
     from inr.grid import grid
     from inr.nn.encodings import EncodingConfig
 
-    model = ModelConfig(encoding=EncodingConfig(name="identity"), activation="sine", hidden_width=8,
+    model = ModelConfig(encoding=EncodingConfig(name="identity"), activation=activation_config("sine"), hidden_width=8,
                         hidden_layers=2, init="siren", output_activation="identity")
     field = build_field(model, 2, 1)
     params = field.init(jax.random.PRNGKey(0))
@@ -233,7 +234,7 @@ def siren_field(width, out=1):
     from inr.fields.spec import ModelConfig
     from inr.nn.encodings import EncodingConfig
 
-    model = ModelConfig(encoding=EncodingConfig(name="identity"), activation="sine", hidden_width=width,
+    model = ModelConfig(encoding=EncodingConfig(name="identity"), activation=activation_config("sine"), hidden_width=width,
                         hidden_layers=2, init="siren", output_activation="identity")
     return build_field(model, 2, out)
 
