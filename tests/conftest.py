@@ -1,9 +1,16 @@
 import os
+import tempfile
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# One compilation cache for the whole run (every xdist worker and subprocess): the suite builds the same
+# programs many times over (each run re-creates its jitted closures), and XLA compiling dominates it.
+_run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or str(os.getpid())
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(tempfile.gettempdir(), f"inr-tests-xla-{_run}"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
