@@ -118,7 +118,6 @@ def activation_config(name: str, **keys) -> ActivationConfig:
     return from_dict(ActivationConfig, {"name": name, **keys}, "activation")
 
 
-
 @ACTIVATIONS.register("relu")
 def relu(z, scale):
     return jnp.maximum(z, 0.0)
@@ -167,7 +166,7 @@ def gauss(z, scale):
 
 
 @ACTIVATIONS.register("wire")
-def wire(z, scale, s0=10.0):
+def wire(z, scale, s0):
     """WIRE (Saragadam et al. 2023): the complex Gabor wavelet
     exp(j omega0 z - |s0 z|^2); real input gives complex output."""
     return jnp.exp(1j * scale * z - jnp.abs(s0 * z) ** 2)
