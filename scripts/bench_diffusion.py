@@ -191,8 +191,9 @@ def main() -> None:
     key = MODALITIES.get(coll.meta["modality"]).metric[0]
     fitted = [f["metrics"][key] for f in coll.fields if f.get("metrics", {}).get(key) is not None]
     m = coll.meta["model"]
+    act = m["activation"]["name"] if isinstance(m["activation"], dict) else m["activation"]  # a name before format 3
     sections.append(f"Collection: {len(coll)} fields ({coll.meta['init']} init), {m['encoding']['name']} encoding, "
-                    f"{m['hidden_layers']} x {m['hidden_width']} {m['activation']}, {coll.meta['param_count']} "
+                    f"{m['hidden_layers']} x {m['hidden_width']} {act}, {coll.meta['param_count']} "
                     f"parameters each; fitted {key}: mean {np.mean(fitted):.3f}, min {np.min(fitted):.3f}.\n")
     sections.append(f"Training: {train_note}. {n} samples per generator against the {n} test fields; {measure}. "
                     "Memorization: each item's distance to its nearest training field, the median beside the test "
