@@ -13,7 +13,8 @@ from inr.rundir import building, check_output
 from inr.runs import fit_run
 
 # after model, signal and the modality's own metric; columns no run reports are dropped
-COLUMNS = ["ssim", "test_psnr", "param_count", "seconds_per_step", "wall_seconds", "steps"]
+COLUMNS = ["ssim", "test_psnr", "param_count", "params_per_sample", "bits_per_sample", "seconds_per_step",
+           "wall_seconds", "steps"]
 
 
 def _fmt(v) -> str:

@@ -21,9 +21,9 @@ from inr.modalities import MODALITIES
 from inr.plots import curve_png, drawn
 from inr.rundir import building, check_output
 from inr.schema import from_dict
-from inr.train.checkpoint import FitState, load_checkpoint
-from inr.train.fit import fit, seconds_per_step
+from inr.train.fit import fit, restore, seconds_per_step, start_state
 from inr.train.optim import make_optimizer
+from inr.train.samplers import make_sampling
 
 CONFIG = "config.yaml"
 CHECKPOINT = "checkpoint.safetensors"
@@ -65,6 +65,19 @@ def check_encoding(field, modality, cfg) -> None:
                        f"which {cfg.modality} training does not have; choose another encoding")
 
 
+def sampling_for(modality, field, cfg, data: dict, stacked: bool = False):
+    """``cfg.train.sampler`` made concrete for one signal's training data, or a
+    stack of them (None for uniform)."""
+    return make_sampling(cfg.train.sampler, cfg.train.steps, modality.sample_errors(field.apply, cfg.data), data,
+                         cfg.modality, stacked)
+
+
+def size_metrics(param_count: int, samples: int) -> dict:
+    """A field's size beside its signal's: parameters, and parameters and bits (float32) per sample."""
+    return {"param_count": param_count, "params_per_sample": param_count / samples,
+            "bits_per_sample": 32 * param_count / samples}
+
+
 def fit_run(cfg: RunConfig, run_dir, *, resume: bool = False, overwrite: bool = False, quiet: bool = False) -> dict:
     """Fit ``cfg.input`` into ``run_dir``; return the final metrics. Everything
     about the input is checked before the directory is made."""
@@ -77,14 +90,14 @@ def fit_run(cfg: RunConfig, run_dir, *, resume: bool = False, overwrite: bool = 
     optimizer = make_optimizer(cfg.train)
     loss = modality.loss(field.apply, cfg.data, cfg.train)
     data = modality.training_data(signal, cfg.data)
+    sampling = sampling_for(modality, field, cfg, data)
     score = jax.jit(modality.score(field.apply, cfg.data))
     init_key, train_key = jax.random.split(jax.random.PRNGKey(cfg.seed))
-    params = field.init(init_key)
-    state = FitState(params, optimizer.init(params))
+    state = start_state(field.init(init_key), optimizer, cfg.train, sampling=sampling)
 
     with building(run_dir, overwrite=overwrite, resume=resume, marker=CHECKPOINT) as work:
         if resume:
-            state = load_checkpoint(work / CHECKPOINT, state.params, state.opt_state)
+            state = restore(work / CHECKPOINT, state)
         else:
             write_text(work / CONFIG, dump_yaml(cfg))
         state = fit(
@@ -99,6 +112,7 @@ def fit_run(cfg: RunConfig, run_dir, *, resume: bool = False, overwrite: bool = 
             quiet=quiet,
             desc=f"fit {Path(cfg.input).name}",
             hooks=field.training_hooks(cfg.train.steps),
+            sampling=sampling,
         )
         # weights, outputs and metrics first; the pictures last, and a picture that fails costs only itself
         save_field(work, field, state.params, modality.metadata(signal, cfg.data))
@@ -107,7 +121,7 @@ def fit_run(cfg: RunConfig, run_dir, *, resume: bool = False, overwrite: bool = 
             "steps": state.step,
             "wall_seconds": state.seconds,
             "seconds_per_step": seconds_per_step(state.history),
-            "param_count": field.param_count(),
+            **size_metrics(field.param_count(), modality.sample_count(signal)),
         })
         write_json(work / "metrics.json", metrics)
         write_json(work / "history.json", state.history)

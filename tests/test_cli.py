@@ -66,6 +66,8 @@ def test_fit_writes_all_outputs(fitted):
         assert (run / name).is_file(), name
     metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics) >= {"psnr", "ssim", "steps", "wall_seconds", "seconds_per_step"}
+    assert metrics["params_per_sample"] == pytest.approx(metrics["param_count"] / (12 * 16))  # per pixel
+    assert metrics["bits_per_sample"] == pytest.approx(32 * metrics["param_count"] / (12 * 16))
     assert iio.imread(run / "reconstruction.png").shape == (12, 16, 3)
     assert not [p for p in run.iterdir() if ".tmp" in p.name]
     meta = json.loads((run / "field.json").read_text())
@@ -241,6 +243,7 @@ def test_compare_two_configs(fitted, tmp_path):
     assert proc.returncode == 0, proc.stderr
     table = (out / "compare.md").read_text().splitlines()
     assert len(table) == 4 and table[2].startswith("| siren | img.png |") and table[3].startswith("| hash |")
+    assert "| param_count | params_per_sample | bits_per_sample |" in table[0]
     assert (out / "compare.png").is_file() and (out / "hash" / "img" / "field.json").is_file()
     assert_user_error(inr("compare", "image", src, "--config", tmp_path / "nope.yaml", "--out", tmp_path / "cmp2"),
                       "nope.yaml")

@@ -30,9 +30,8 @@ from inr.fields.model import build_field
 from inr.modalities import MODALITIES
 from inr.registry import Registry
 from inr.rundir import building, check_output, partial_path
-from inr.runs import CONFIG, check_encoding
-from inr.train.checkpoint import FitState, load_checkpoint
-from inr.train.fit import fit, init_opt_state, make_chunk_fn
+from inr.runs import CONFIG, check_encoding, sampling_for
+from inr.train.fit import fit, make_chunk_fn, restore, start_state
 from inr.train.optim import make_optimizer
 
 # init mode -> make(field, cfg) -> params_for(js, ks): stacked params for fields js,
@@ -145,7 +144,9 @@ def _fit_all(cfg, modality, items, field, params_for, optimizer, loss, template,
     sharding = NamedSharding(Mesh(np.asarray(devices), ("fields",)), PartitionSpec("fields"))
     plan = _Plan(items, ccfg.fits_per_signal, ccfg.chunk_size, len(devices))
     hooks = tuple(field.training_hooks(cfg.train.steps))
-    chunk_fn = make_chunk_fn(loss, optimizer, hooks, stacked=True)
+    # every field of a collection has the same samples, so the first one's data sizes the sampler
+    sampling = sampling_for(modality, field, cfg, modality.training_data(items[0].load(), cfg.data))
+    chunk_fn = make_chunk_fn(loss, optimizer, hooks, stacked=True, sampling=sampling)
     score = jax.jit(jax.vmap(modality.score(field.apply, cfg.data)))
 
     def evaluate(params, data, n_real):
@@ -161,8 +162,8 @@ def _fit_all(cfg, modality, items, field, params_for, optimizer, loss, template,
         for c in mine:
             n_real = plan.chunk(c)[1]
             if not part_path(work, c).is_file():
-                _fit_chunk(c, plan, cfg, modality, field, params_for, optimizer, loss, hooks, chunk_fn, score,
-                           evaluate, sharding, work, resume)
+                _fit_chunk(c, plan, cfg, modality, field, params_for, optimizer, loss, hooks, chunk_fn, sampling,
+                           score, evaluate, sharding, work, resume)
             bar.update(n_real)
     finally:
         bar.close()
@@ -194,8 +195,8 @@ def _barrier(name: str) -> None:
         multihost_utils.sync_global_devices(name)
 
 
-def _fit_chunk(c, plan, cfg, modality, field, params_for, optimizer, loss, hooks, chunk_fn, score, evaluate,
-               sharding, out, resume) -> None:
+def _fit_chunk(c, plan, cfg, modality, field, params_for, optimizer, loss, hooks, chunk_fn, sampling, score,
+               evaluate, sharding, out, resume) -> None:
     jobs, n_real = plan.chunk(c)
     signals = {}
     for _, item, _ in jobs:
@@ -206,13 +207,13 @@ def _fit_chunk(c, plan, cfg, modality, field, params_for, optimizer, loss, hooks
     data = put(stack_training_data(per_field, cfg.input))
     params = put(params_for([j for j, _, _ in jobs], [k for _, _, k in jobs]))
     keys = put(_field_keys([cfg.seed + j for j, _, _ in jobs], 1))
-    state = FitState(params, init_opt_state(optimizer, params, stacked=True))
+    state = start_state(params, optimizer, cfg.train, stacked=True, sampling=sampling)
     ckpt = part_path(out, c).with_suffix(".ckpt.safetensors")
     if resume and ckpt.is_file():
-        state = load_checkpoint(ckpt, state.params, state.opt_state)
-        state.params, state.opt_state = put(state.params), put(state.opt_state)
+        state = restore(ckpt, state)
+    state.params, state.opt_state, state.extra = put(state.params), put(state.opt_state), put(state.extra)
     state = fit(loss, state, data, cfg.train, optimizer, key=keys, evaluate=lambda p: evaluate(p, data, n_real),
-                checkpoint=ckpt, quiet=True, hooks=hooks, stacked=True, chunk=chunk_fn)
+                checkpoint=ckpt, quiet=True, hooks=hooks, stacked=True, chunk=chunk_fn, sampling=sampling)
     scores = jax.device_get(score(state.params, data))
     flat = np.asarray(jax.vmap(flatten)(state.params))[:n_real]
     records = [{"index": j, "source": item.source, "label": item.label, "seed": cfg.seed + j, "fit": k,

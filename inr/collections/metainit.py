@@ -41,6 +41,7 @@ from inr.rundir import building, check_output
 from inr.runs import CHECKPOINT, CONFIG, check_encoding
 from inr.train.config import TrainConfig
 from inr.train.fit import fit, restore, start_state
+from inr.train.samplers import signal_fits_only
 from inr.train.optim import make_optimizer
 
 COLLECTION_CONFIG = "collection.yaml"
@@ -89,6 +90,7 @@ def _check(cfg: CollectionRunConfig, field) -> None:
     m, t = cfg.collection.meta, cfg.train
     if m.batch_size < 1:
         raise InrError(f"collection.meta.batch_size must be >= 1 (got {m.batch_size})")
+    signal_fits_only(t.sampler, "meta-init's short inner fits")
     if t.steps > 100:
         raise InrError(f"train.steps = {t.steps}: meta-init differentiates through every step of the fit; "
                        "learn an init for a short fit (at most 100 steps)")

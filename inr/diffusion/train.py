@@ -17,6 +17,7 @@ from inr.errors import InrError
 from inr.train.checkpoint import FitState
 from inr.train.config import TrainConfig
 from inr.train.fit import fit, start_state
+from inr.train.samplers import signal_fits_only
 from inr.train.optim import make_optimizer
 
 
@@ -86,6 +87,7 @@ def check_config(cfg: DiffusionConfig) -> None:
     for bad, message in problems:
         if bad:
             raise InrError(f"diffusion config: {message}")
+    signal_fits_only(cfg.train.sampler, "denoiser training")
 
 
 def schedule_of(cfg: DiffusionConfig) -> Schedule:

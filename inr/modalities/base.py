@@ -34,6 +34,16 @@ class Modality(Protocol):
     def loss(self, apply: Callable, cfg, train_cfg) -> Callable:
         """``loss(params, data, key) -> scalar``."""
 
+    def sample_errors(self, apply: Callable, cfg) -> tuple | None:
+        """``(keys, errors)``: the training data's per-sample rows (``data[k]``
+        for ``k`` in keys) and pure ``errors(params, data) -> (n,)``, each
+        row's absolute error, which ``train.sampler`` ranks by; None where
+        training draws its own points."""
+
+    def sample_count(self, signal) -> int:
+        """How many samples the signal holds (an image's pixels, a clip's
+        frames, a mesh's vertices): what params_per_sample divides by."""
+
     def score(self, apply: Callable, cfg) -> Callable:
         """Pure ``score(params, data) -> {name: scalar}`` on training data,
         logged during training (vmappable over a stack of fields)."""

@@ -16,6 +16,7 @@ from inr.modalities.base import MODALITIES, normalization
 from inr.modalities.image_io import load_image, picture_grid, resize, write_image
 from inr.registry import Registry
 from inr.train.losses import mse_loss
+from inr.train.samplers import abs_errors
 
 # target = scale * pixel + offset, pixel in [0, 1]
 NORMALIZATIONS: Registry = Registry("image normalization")
@@ -107,6 +108,12 @@ class ImageModality:
 
     def loss(self, apply, cfg, train_cfg):
         return mse_loss(apply, train_cfg.batch_size)
+
+    def sample_errors(self, apply, cfg):
+        return abs_errors(apply)
+
+    def sample_count(self, signal) -> int:
+        return int(signal.pixels.shape[0] * signal.pixels.shape[1])
 
     def score(self, apply, cfg):
         """Pure ``score(params, data) -> {"psnr": scalar}`` on training data,

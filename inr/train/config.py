@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from inr.train.samplers import SamplerConfig, UniformSampler
+
 
 @dataclass
 class TrainConfig:
@@ -33,6 +35,9 @@ class TrainConfig:
     weight_decay: float = 0.0
     batch_size: int = 0
     """random samples per step; 0 (or at least the signal's size) = the full signal every step"""
+    sampler: SamplerConfig = field(default_factory=UniformSampler)
+    """which samples a fit trains on, typed by name: uniform (all, or random minibatches) | int (the
+    worst-fitted, a growing share; Zhang et al. 2024); a minibatch is then drawn from those"""
     steps_per_call: int = 50
     """steps fused into one jitted call (lax.scan); also the logging and evaluation interval"""
     checkpoint_every: int = 100

@@ -22,6 +22,7 @@ from inr.errors import DivergedError
 from inr.train.checkpoint import FitState, load_checkpoint, save_checkpoint
 from inr.train.config import TrainConfig
 from inr.train.optim import make_optimizer
+from inr.train.samplers import Sampling
 
 
 def _all_finite(tree):
@@ -48,25 +49,47 @@ def _ema_update(decay: float):
     return lambda ema, p: jax.tree_util.tree_map(lambda e, x: decay * e + (1 - decay) * x, ema, p)
 
 
+def _sampled(sampling: Sampling, stacked: bool):
+    """``pick(params, data, extra, step, k) -> (batch, extra)``: re-rank the rows
+    when ``sampling.due[step]``, then keep the ``k`` worst-fitted."""
+    due = jnp.asarray(sampling.due)
+    rank, select = sampling.rank, sampling.select
+    if stacked:
+        rank, select = jax.vmap(rank), jax.vmap(select, in_axes=(0, 0, None))
+
+    def pick(p, data, x, step, k):
+        order = jax.lax.cond(due[step], lambda: rank(p, data), lambda: x["order"])
+        return select(data, order, k), {**x, "order": order}
+
+    return pick
+
+
 def make_chunk_fn(loss_fn: Callable, optimizer: optax.GradientTransformation, hooks=(), stacked: bool = False,
-                  ema: float = 0.0):
-    """``chunk(params, opt_state, extra, data, key, start, n) -> (params, opt_state, extra, losses, finite)``.
+                  ema: float = 0.0, sampling: Sampling | None = None):
+    """``chunk(params, opt_state, extra, data, key, start, n, k) -> (params, opt_state, extra, losses, finite)``.
 
     ``hooks`` are ``(every, fn(params, data) -> params)`` pairs applied inside
     the scan after every ``every``-th step, so they cost no host round trip.
     With ``ema`` > 0, ``extra["ema"]`` follows the weights after every step.
+    With a ``sampling`` (:mod:`inr.train.samplers`), each step's loss sees
+    the ``k`` rows of ``data`` ranked worst in ``extra["order"]``; ``k`` is
+    static, so the loop runs one stage per call.
     With ``stacked``, params, opt_state, data and key carry a leading field
     axis and ``finite`` is per field; the single-field functions are reused
     through ``vmap``."""
     update, fold, all_finite = optimizer.update, jax.random.fold_in, _all_finite
+    pick = _sampled(sampling, stacked) if sampling is not None else None
     if stacked:
         loss_fn, update, fold, hooks, all_finite = _stacked(loss_fn, optimizer, hooks)
     follow = _ema_update(ema) if ema > 0 else None
 
-    def chunk(params, opt_state, extra, data, key, start, n):
+    def chunk(params, opt_state, extra, data, key, start, n, k=0):
         def body(carry, i):
             p, s, x = carry
-            loss, grads = jax.value_and_grad(loss_fn)(p, data, fold(key, start + i))
+            batch = data
+            if pick is not None:
+                batch, x = pick(p, data, x, start + i, k)
+            loss, grads = jax.value_and_grad(loss_fn)(p, batch, fold(key, start + i))
             # jax.grad of a real loss gives the conjugate of a complex parameter's descent direction
             grads = jax.tree_util.tree_map(lambda g: jnp.conj(g) if jnp.iscomplexobj(g) else g, grads)
             updates, s = update(grads, s, p)
@@ -82,7 +105,7 @@ def make_chunk_fn(loss_fn: Callable, optimizer: optax.GradientTransformation, ho
         finite = all_finite(params) if stacked else jnp.all(jnp.isfinite(losses)) & all_finite(params)
         return params, opt_state, extra, losses, finite
 
-    return jax.jit(chunk, static_argnames="n")
+    return jax.jit(chunk, static_argnames=("n", "k"))
 
 
 @dataclass(frozen=True)
@@ -103,10 +126,15 @@ class Select:
 
 
 def start_state(params, optimizer: optax.GradientTransformation, cfg: TrainConfig, *, select: Select | None = None,
-                stacked: bool = False) -> FitState:
+                stacked: bool = False, sampling: Sampling | None = None) -> FitState:
     """The state a run starts from (and the template its checkpoint loads into):
-    the optimizer's state, the EMA of ``cfg.ema`` and the best-weights slot of ``select``."""
+    the optimizer's state, the EMA of ``cfg.ema``, the best-weights slot of
+    ``select`` and the ranking of ``sampling``."""
     extra = {}
+    if sampling is not None:
+        order = sampling.start()
+        n_fields = jax.tree_util.tree_leaves(params)[0].shape[0] if stacked else None
+        extra["order"] = jnp.tile(order, (n_fields, 1)) if stacked else order
     if cfg.ema > 0:
         extra["ema"] = params
     if select is not None:
@@ -124,9 +152,10 @@ def restore(path, template: FitState) -> FitState:
     return load_checkpoint(path, template.params, template.opt_state, template.extra)
 
 
-def _chunk_end(step: int, cfg: TrainConfig) -> int:
+def _chunk_end(step: int, cfg: TrainConfig, sampling: Sampling | None = None) -> int:
     per = max(cfg.steps_per_call, 1)
-    return min((step // per + 1) * per, cfg.steps)
+    end = min((step // per + 1) * per, cfg.steps)
+    return end if sampling is None else sampling.stage_end(step, end)
 
 
 def fit(
@@ -146,6 +175,7 @@ def fit(
     hooks=(),
     stacked: bool = False,
     chunk: Callable | None = None,
+    sampling: Sampling | None = None,
 ) -> FitState:
     """Run ``cfg.steps`` optimisation steps from ``state`` and return the final state.
 
@@ -165,12 +195,15 @@ def fit(
     ``cfg.max_seconds``, a wall-time budget.
     With ``stacked`` the state holds a stack of fields (leading axis) fitted
     together, ``key`` is one key per field, and the logged loss is their sum.
+    ``sampling`` (:func:`inr.train.samplers.make_sampling` of ``cfg.sampler``)
+    picks each step's samples; ``state`` must then come from
+    ``start_state(..., sampling=sampling)``.
     Raises :class:`DivergedError` on a non-finite loss, leaving the last good
     checkpoint on disk. ``chunk`` is a prebuilt :func:`make_chunk_fn` of the
     same arguments, to compile once for many calls.
     """
     optimizer = optimizer or make_optimizer(cfg)
-    chunk = chunk or make_chunk_fn(loss_fn, optimizer, tuple(hooks), stacked, cfg.ema)
+    chunk = chunk or make_chunk_fn(loss_fn, optimizer, tuple(hooks), stacked, cfg.ema, sampling)
     if checkpoint is not None and state.step == 0:
         save_checkpoint(checkpoint, state)
     last_saved = state.step
@@ -179,10 +212,11 @@ def fit(
         while state.step < min(cfg.steps, stop_at or cfg.steps):
             if cfg.max_seconds > 0 and state.seconds >= cfg.max_seconds:
                 break
-            end = _chunk_end(state.step, cfg)
+            end = _chunk_end(state.step, cfg, sampling)
+            k = int(sampling.keep[state.step]) if sampling is not None else 0
             t0 = time.perf_counter()
             params, opt_state, extra, losses, finite = chunk(
-                state.params, state.opt_state, state.extra, data, key, state.step, n=end - state.step
+                state.params, state.opt_state, state.extra, data, key, state.step, n=end - state.step, k=k
             )
             losses = jax.device_get(losses)
             dt = time.perf_counter() - t0

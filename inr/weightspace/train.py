@@ -11,6 +11,7 @@ import optax
 from inr.errors import InrError
 from inr.train.config import TrainConfig
 from inr.train.fit import Select, fit, restore, start_state
+from inr.train.samplers import signal_fits_only
 from inr.train.optim import make_optimizer
 from inr.collections.split import split_by_signal
 from inr.weightspace.data import WeightData, augment_inputs, permute_batch, standardize, standardizer
@@ -97,6 +98,7 @@ def make_loss(cfg: WeightTrainConfig, model, space, stats):
 def check_config(cfg: WeightTrainConfig) -> None:
     if cfg.train.batch_size < 1:
         raise InrError(f"train.batch_size must be >= 1 for weight-space training (got {cfg.train.batch_size})")
+    signal_fits_only(cfg.train.sampler, "weight-space training")
 
 
 def train_classifier(cfg: WeightTrainConfig, data: WeightData, quiet: bool = False, checkpoint=None,

@@ -19,14 +19,14 @@ from inr.collections.fitmany import INITS, fit_many
 from inr.collections.format import load_collection, part_path
 from inr.collections.idx import read_idx
 from inr.rundir import partial_path
-from inr.runs import run_config
+from inr.runs import run_config, sampling_for
 from inr.errors import InrError
 from inr.fields.evaluate import evaluate_grid
 from inr.fields.model import build_field
 from inr.metrics import psnr
 from inr.modalities import MODALITIES
 from inr.train.checkpoint import FitState
-from inr.train.fit import fit
+from inr.train.fit import fit, start_state
 from inr.train.optim import make_optimizer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -89,6 +89,33 @@ def test_vmap_fit_equals_fitting_each_field_alone(collection):
         alone = np.asarray(jax.flatten_util.ravel_pytree(state.params)[0])
         np.testing.assert_allclose(coll.weights[j], alone, rtol=1e-4, atol=1e-5)
         assert coll.fields[j]["seed"] == cfg.seed + j
+
+
+def test_int_sampler_in_a_stack_equals_each_field_fitted_alone(tmp_path):
+    """INT ranks every field of a chunk by its own errors, as one fit would."""
+    cfg = config("collection.init=random", "train.sampler=int", "train.sampler.stages=2", "train.batch_size=0", limit=4)
+    fit_many(cfg, tmp_path / "c", quiet=True)
+    coll = load_collection(tmp_path / "c")
+    image, field = MODALITIES.get("image"), build_field(cfg.model, 2, 1)
+    opt = make_optimizer(cfg.train)
+    signal = image.from_array(read_idx(DIGITS)[3], "digit 3", cfg.data)
+    data = image.training_data(signal, cfg.data)
+    sampling = sampling_for(image, field, cfg, data)
+    init_key, train_key = jax.random.split(jax.random.PRNGKey(cfg.seed + 3))
+    state = fit(image.loss(field.apply, cfg.data, cfg.train),
+                start_state(field.init(init_key), opt, cfg.train, sampling=sampling), data, cfg.train, opt,
+                key=train_key, quiet=True, sampling=sampling)
+    alone = np.asarray(jax.flatten_util.ravel_pytree(state.params)[0])
+    np.testing.assert_allclose(coll.weights[3], alone, rtol=1e-4, atol=1e-5)
+    assert not np.allclose(coll.weights[3], weights_without_sampler(cfg, field, image, signal, opt), atol=1e-3)
+
+
+def weights_without_sampler(cfg, field, image, signal, opt):
+    init_key, train_key = jax.random.split(jax.random.PRNGKey(cfg.seed + 3))
+    params = field.init(init_key)
+    state = fit(image.loss(field.apply, cfg.data, cfg.train), FitState(params, opt.init(params)),
+                image.training_data(signal, cfg.data), cfg.train, opt, key=train_key, quiet=True)
+    return np.asarray(jax.flatten_util.ravel_pytree(state.params)[0])
 
 
 def test_manifest_layout_and_records(collection):

@@ -252,3 +252,11 @@ def test_bad_data_settings_are_one_line_errors(change, fragment):
 def test_progressive_encoding_is_refused_for_sdf(tmp_path, capsys):
     assert main(["fit", "sdf", SUZANNE, "--out", str(tmp_path / "r"), "--set", "model.encoding.name=sape"]) == 2
     assert "sape encoding" in capsys.readouterr().err and not (tmp_path / "r").exists()
+
+
+def test_a_sampler_is_refused_where_the_loss_draws_fresh_points(tmp_path, capsys):
+    code = main(["fit", "sdf", SUZANNE, "--out", str(tmp_path / "r"), "--set", "data.loss=siren",
+                 "--set", "train.sampler=int"])
+    err = capsys.readouterr().err
+    assert code == 2 and "draws fresh points every step" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()

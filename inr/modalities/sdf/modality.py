@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import imageio.v3 as iio
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -19,6 +20,7 @@ from inr.modalities.sdf.clouds import chamfer_matrix, field_clouds
 from inr.modalities.sdf.losses import LOSSES, SURFACE_VALUE, surface_value
 from inr.modalities.sdf.metrics import iou, sample_mesh, surface_metrics
 from inr.modalities.sdf.trace import render_view
+from inr.train.samplers import abs_errors
 
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")
 ANIMATION_SUFFIXES = (".gif",)
@@ -112,6 +114,24 @@ class SdfModality:
         if train_cfg.batch_size <= 0:
             raise InrError("train.batch_size must be positive for an SDF (points drawn per step)")
         return LOSSES.get(cfg.loss)(apply, cfg, train_cfg.batch_size)
+
+    def sample_errors(self, apply, cfg: SdfDataConfig):
+        """The fixed points of the sdf and occupancy losses, by the error of
+        the distance, or of the inside probability against the label (the
+        siren loss draws fresh points every step: None)."""
+        if cfg.loss == "siren":
+            return None
+        if cfg.loss == "sdf":
+            return abs_errors(apply, "coords", "sdf")
+
+        def errors(params, data):
+            inside = jax.nn.sigmoid(apply(params, data["coords"])[:, 0])
+            return jnp.abs(inside - (data["sdf"] < 0))
+
+        return ("coords", "sdf"), errors
+
+    def sample_count(self, signal) -> int:
+        return len(signal.vertices if signal.is_mesh else signal.points)
 
     def score(self, apply, cfg: SdfDataConfig):
         """Pure ``score(params, data) -> {"iou": ...}``: IoU of the inside sets on uniform points."""

@@ -1,0 +1,113 @@
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from inr.errors import InrError
+from inr.fields.model import build_field
+from inr.fields.spec import ModelConfig
+from inr.nn.activations import activation_config
+from inr.nn.encodings import EncodingConfig
+from inr.train.config import TrainConfig
+from inr.train.fit import fit, restore, start_state
+from inr.train.losses import mse_loss
+from inr.train.optim import make_optimizer
+from inr.train.samplers import IntSampler, abs_errors, make_sampling
+
+
+def test_int_schedule_is_the_reference_codes():
+    """INT's step scheduler (10 stages from 20 %, + 8 % each) and incremental
+    strategy (re-rank every step for the first quarter, then every 10 ... 50 steps)."""
+    cfg = IntSampler()
+    kept = cfg.kept(1000)
+    assert kept[0] == pytest.approx(0.2) and kept[99] == pytest.approx(0.2)
+    assert kept[100] == pytest.approx(0.28) and kept[-1] == pytest.approx(0.92)
+    due = cfg.refreshed(1000)
+    assert due[:250].all()
+    # 750 steps after the start-up in five parts of 150: every 10, 20, 30, 40 and 50 steps
+    assert (250 + np.flatnonzero(due[250:400])).tolist() == list(range(250, 400, 10))
+    assert (850 + np.flatnonzero(due[850:1000])).tolist() == [850, 900, 950]
+
+
+def field_problem(sampler, steps=24, n=40):
+    model = ModelConfig(encoding=EncodingConfig(name="identity"), activation=activation_config("sine"), init="siren",
+                        output_activation="identity", hidden_width=8, hidden_layers=1)
+    field = build_field(model, 1, 1)
+    x = jnp.linspace(-1, 1, n)[:, None]
+    data = {"coords": x, "targets": jnp.sin(5 * x)}
+    cfg = TrainConfig(steps=steps, steps_per_call=5, lr=1e-2, sampler=sampler)
+    sampling = make_sampling(cfg.sampler, steps, abs_errors(field.apply), data, "image")
+    return field, data, cfg, sampling
+
+
+def test_each_step_trains_on_the_worst_fitted_rows():
+    field, data, cfg, sampling = field_problem(IntSampler(start=0.25, stages=2))
+    seen = []
+
+    def loss(params, batch, key):  # records the batch each step trains on
+        jax.debug.callback(lambda c: seen.append(np.asarray(c)), batch["coords"])
+        return mse_loss(field.apply)(params, batch, key)
+
+    params = field.init(jax.random.PRNGKey(0))
+    err = np.asarray(abs_errors(field.apply)[1](params, data))
+    opt = make_optimizer(cfg)
+    fit(loss, start_state(params, opt, cfg, sampling=sampling), data, cfg, opt, key=jax.random.PRNGKey(0),
+        quiet=True, sampling=sampling)
+    assert [len(c) for c in seen] == [10] * 12 + [25] * 12  # 25 %, then 25 % + 75 % / 2 of 40
+    worst = np.sort(np.argsort(-err)[:10])
+    np.testing.assert_array_equal(np.sort(seen[0][:, 0]), np.asarray(data["coords"])[worst, 0])
+
+
+def test_an_interrupted_int_run_resumes_to_the_same_weights(tmp_path):
+    field, data, cfg, sampling = field_problem(IntSampler(start=0.2, stages=3, max_interval=10))
+    loss, opt = mse_loss(field.apply), make_optimizer(cfg)
+    fresh = lambda: start_state(field.init(jax.random.PRNGKey(1)), opt, cfg, sampling=sampling)  # noqa: E731
+    key = jax.random.PRNGKey(0)
+    full = fit(loss, fresh(), data, cfg, opt, key=key, quiet=True, sampling=sampling)
+    ckpt = tmp_path / "c.safetensors"
+    fit(loss, fresh(), data, cfg, opt, key=key, quiet=True, sampling=sampling, checkpoint=ckpt, stop_at=10)
+    state = restore(ckpt, fresh())
+    assert state.step == 10
+    resumed = fit(loss, state, data, cfg, opt, key=key, quiet=True, sampling=sampling)
+    for a, b in zip(jax.tree_util.tree_leaves(full.params), jax.tree_util.tree_leaves(resumed.params)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    np.testing.assert_array_equal(np.asarray(full.extra["order"]), np.asarray(resumed.extra["order"]))
+
+
+def test_a_stack_of_fields_ranks_each_field_by_its_own_errors():
+    field, data, cfg, sampling = field_problem(IntSampler(), steps=10)
+    stack = {"coords": jnp.stack([data["coords"]] * 2), "targets": jnp.stack([data["targets"], -data["targets"]])}
+    stacked = make_sampling(cfg.sampler, cfg.steps, abs_errors(field.apply), stack, "image", stacked=True)
+    assert stacked.n == sampling.n == 40
+    params = field.init(jax.random.PRNGKey(0))
+    two = jax.tree_util.tree_map(lambda a: jnp.stack([a, a]), params)
+    order = jax.vmap(stacked.rank)(two, stack)
+    for i in range(2):
+        one = {k: v[i] for k, v in stack.items()}
+        np.testing.assert_array_equal(np.asarray(order[i]), np.asarray(sampling.rank(params, one)))
+    assert not np.array_equal(np.asarray(order[0][:8]), np.asarray(order[1][:8]))
+
+
+def test_a_sampler_needs_fixed_samples_to_rank():
+    with pytest.raises(InrError, match="draws fresh points every step"):
+        make_sampling(IntSampler(), 10, None, {}, "sdf")
+    with pytest.raises(InrError, match="start must be in"):
+        make_sampling(IntSampler(start=0.0), 10, None, {}, "image")
+
+
+def test_verbs_without_a_signal_refuse_a_sampler(tmp_path, capsys):
+    from inr.cli.main import main
+    from inr.diffusion.train import DiffusionConfig, check_config as check_diffusion
+    from inr.weightspace.train import WeightTrainConfig, check_config as check_weights
+
+    int_train = TrainConfig(batch_size=8, sampler=IntSampler())
+    with pytest.raises(InrError, match="which weight-space training does not have"):
+        check_weights(WeightTrainConfig(train=int_train))
+    with pytest.raises(InrError, match="which denoiser training does not have"):
+        check_diffusion(DiffusionConfig(train=int_train))
+    digits = Path(__file__).resolve().parents[2] / "assets" / "mnist-100-images-idx3-ubyte.gz"
+    out = tmp_path / "meta"
+    assert main(["meta-init", str(digits), "--set", "train.sampler=int", "--out", str(out), "--quiet"]) == 2
+    assert "meta-init's short inner fits" in capsys.readouterr().err and not out.exists()
