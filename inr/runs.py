@@ -7,6 +7,7 @@ outputs, ``metrics.json``, ``history.json`` and ``curve.png``.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from importlib.resources import files as package_files
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from inr.atomic import write_json, write_text
 from inr.config import RunConfig, dump_yaml, merged, read_yaml, resolve
 from inr.errors import InrError
 from inr.fields.io import load_field, save_field
-from inr.fields.model import build_field
+from inr.fields.model import build_field, sized_for
 from inr.modalities import MODALITIES
 from inr.plots import curve_png, drawn
 from inr.rundir import building, check_output
@@ -65,11 +66,22 @@ def check_encoding(field, modality, cfg) -> None:
                        f"which {cfg.modality} training does not have; choose another encoding")
 
 
-def sampling_for(modality, field, cfg, data: dict, stacked: bool = False):
-    """``cfg.train.sampler`` made concrete for one signal's training data, or a
-    stack of them (None for uniform)."""
-    return make_sampling(cfg.train.sampler, cfg.train.steps, modality.sample_errors(field.apply, cfg.data), data,
-                         cfg.modality, stacked)
+def field_for(cfg, modality, signal):
+    """``(cfg, field)``: the run's field for signals like ``signal``, its hash
+    tables sized to the signal where the config asks (the returned ``cfg``
+    records the size chosen), its encoding checked against the modality."""
+    cfg = replace(cfg, model=sized_for(cfg.model, modality.in_dim, modality.out_dim(signal),
+                                       modality.sample_count(signal)))
+    field = build_field(cfg.model, modality.in_dim, modality.out_dim(signal))
+    check_encoding(field, modality, cfg)
+    return cfg, field
+
+
+def sampling_for(modality, field, cfg, signal):
+    """``cfg.train.sampler`` made concrete for ``signal``'s training data (None
+    for uniform); the signals of one collection share it."""
+    return make_sampling(cfg.train.sampler, cfg.train.steps, modality.sample_errors(field.apply, cfg.data, signal),
+                         modality.training_data(signal, cfg.data), cfg.modality)
 
 
 def size_metrics(param_count: int, samples: int) -> dict:
@@ -85,12 +97,11 @@ def fit_run(cfg: RunConfig, run_dir, *, resume: bool = False, overwrite: bool = 
     check_output(run_dir, overwrite=overwrite, resume=resume, marker=CHECKPOINT)
     modality = MODALITIES.get(cfg.modality)
     signal = modality.load(cfg.input, cfg.data)
-    field = build_field(cfg.model, modality.in_dim, modality.out_dim(signal))
-    check_encoding(field, modality, cfg)
+    cfg, field = field_for(cfg, modality, signal)
     optimizer = make_optimizer(cfg.train)
     loss = modality.loss(field.apply, cfg.data, cfg.train)
     data = modality.training_data(signal, cfg.data)
-    sampling = sampling_for(modality, field, cfg, data)
+    sampling = sampling_for(modality, field, cfg, signal)
     score = jax.jit(modality.score(field.apply, cfg.data))
     init_key, train_key = jax.random.split(jax.random.PRNGKey(cfg.seed))
     state = start_state(field.init(init_key), optimizer, cfg.train, sampling=sampling)

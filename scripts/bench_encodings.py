@@ -1,20 +1,30 @@
 """Compare every image model: time to quality, regression and generalisation.
 
-    python scripts/bench_encodings.py                          # both parts
-    python scripts/bench_encodings.py --part speed --budget 60
+    python scripts/bench_encodings.py                          # the speed, quality and sape parts
+    python scripts/bench_encodings.py --part speed --seconds 60
     python scripts/bench_encodings.py --part quality --size 256 --steps 300 --models ffn_gauss cam hash
+    python scripts/bench_encodings.py --budget                 # every model at 3, 1, 0.5, 0.25 params per pixel
+    python scripts/bench_encodings.py --budget 1 0.25 --models siren hash compact --photos camera coffee
 
 Part "speed": cameraman at 256², each model with its own config, training
 wall time (compile included, evaluation excluded) to reach 30/35/40 dB and
-PSNR after --budget seconds. Part "quality": natural images plus a rendered
+PSNR after --seconds seconds. Part "quality": natural images plus a rendered
 text image, regression (train on all pixels) and generalisation (train on
 every other pixel, score on the full image and on the untrained pixels). Prints tables and writes
 scripts/results/bench_encodings.md and a PSNR-against-seconds plot.
+
+With --budget, the size part instead (scripts/results/bench_encodings_budget.md):
+each model at equal size, at most B parameters per pixel of a 256² image for each
+B given; a model is made that size by its hash tables
+(model.encoding.max_params_per_sample) or else by the widest hidden layers that
+fit. Time to 30/35/40 dB and PSNR after 30 s and 60 s (compile included), on
+each photo, and a PSNR-against-size plot (the rate-distortion view).
 """
 from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 import statistics
 import sys
 import tempfile
@@ -26,12 +36,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_common import RESULTS, markdown_table, report_header, write_report  # noqa: E402
 from bench_image import NATURAL, natural_image  # noqa: E402
 
-from inr.runs import run_config  # noqa: E402
+from inr.fields.model import build_field  # noqa: E402
 from inr.modalities.image_io import write_image  # noqa: E402
-from inr.runs import fit_run  # noqa: E402
+from inr.runs import fit_run, run_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ["siren", "finer", "spder", "wire", "gauss", "ffn_pe", "ffn_gauss", "rbf", "cam", "sape", "hash"]
+BUDGET_MODELS = [*MODELS, "compact"]
+PHOTOS = ["camera", "astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry"]
 THRESHOLDS = (30.0, 35.0, 40.0)
 
 
@@ -103,6 +115,67 @@ QUALITY_SCHEDULE = ["train.schedule=step", "train.boundaries=[0.5, 0.75]", "trai
 
 def _mean_std(xs: list[float]) -> str:
     return f"{np.mean(xs):.2f} ± {np.std(xs):.2f}" if xs else "—"
+
+
+def sized(model: str, per_pixel: float, pixels: int, image: Path) -> list[str] | None:
+    """The sets that make ``model`` hold at most ``per_pixel`` parameters a
+    pixel: its hash tables where it has them, else its hidden width (None if
+    even width 4 is too big)."""
+    files = [ROOT / "configs" / "image" / f"{model}.yaml"]
+    cfg = run_config(files, [], {"modality": "image", "input": str(image)})
+    if cfg.model.encoding.name == "hash":
+        return [f"model.encoding.max_params_per_sample={per_pixel}"]
+    out_dim = 1
+    fits = [w for w in range(4, 1025, 4)
+            if build_field(replace(cfg.model, hidden_width=w), 2, out_dim).param_count()
+            <= per_pixel * pixels]
+    return [f"model.hidden_width={fits[-1]}"] if fits else None
+
+
+def part_budget(workdir: Path, models: list[str], budgets: list[float], photos: list[str]) -> tuple[str, dict]:
+    size, pixels = 256, 256 * 256
+    common = ["data.resize=null", "train.max_seconds=60", "train.steps=100000", "train.steps_per_call=10",
+              "train.checkpoint_every=1000000"]
+    rows, points = [], {}
+    for name in photos:
+        path = natural_image(name, size, workdir, gray=True)
+        for model in models:
+            for b in budgets:
+                sets = sized(model, b, pixels, path)
+                if sets is None:
+                    rows.append([name, model, f"≤ {b:g}", "too big at width 4", *[""] * 7])
+                    continue
+                m = fit(model, path, workdir, common + sets)
+                hist = m["history"]
+                reach = [next((f"{r['seconds']:.1f}" for r in hist if r["psnr"] >= t), "—") for t in THRESHOLDS]
+                at = [max((r["psnr"] for r in hist if r["seconds"] <= s), default=float("nan")) for s in (30, 60)]
+                rows.append([name, model, f"≤ {b:g}", m["param_count"], f"{m['params_per_sample']:.3f}",
+                             " ".join(sets), *reach, *at])
+                points.setdefault((name, model), []).append((m["param_count"] / pixels, at[1]))
+                print(f"  {rows[-1]}", flush=True)
+    header = ["photo", "model", "budget (params/pixel)", "params", "params/pixel", "sized by",
+              *[f"s to {t:.0f} dB" for t in THRESHOLDS], "PSNR @ 30 s", "PSNR @ 60 s"]
+    return ("## Quality at a size: 256² grayscale photos, each model at most B parameters per pixel "
+            "(196,608 / 65,536 / 32,768 / 16,384 for B = 3 / 1 / 0.5 / 0.25), 60 s of training, compile "
+            "included\n\n" + markdown_table(header, rows) + "\n"), points
+
+
+def plot_budget(points: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5), constrained_layout=True)
+    for (photo, model), pts in sorted(points.items()):
+        ax.plot(*zip(*sorted(pts)), marker="o", lw=1, label=f"{model} ({photo})")
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters per pixel")
+    ax.set_ylabel("PSNR (dB) after 60 s")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
 
 def part_quality(workdir: Path, models: list[str], size: int, steps: int, images: list[str],
@@ -181,7 +254,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--part", choices=["all", "speed", "quality", "sape"], default="all")
     p.add_argument("--models", nargs="+", default=MODELS)
-    p.add_argument("--budget", type=float, default=60.0)
+    p.add_argument("--seconds", type=float, default=60.0, help="speed part: training time cap")
+    p.add_argument("--budget", type=float, nargs="*", default=None, metavar="B",
+                   help="run the size part instead: at most B parameters per pixel (default 3 1 0.5 0.25)")
     p.add_argument("--photos", nargs="*", default=NATURAL, help="speed part: photos for the default model")
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--steps", type=int, default=2000)
@@ -190,10 +265,13 @@ def main() -> None:
                    default=["regression", "generalisation"], help="quality part: which settings to run")
     p.add_argument("--out", type=Path, default=RESULTS / "bench_encodings.md")
     args = p.parse_args()
+    if args.budget is not None:
+        budget_main(args)
+        return
     sections = [report_header("bench_encodings", sys.argv[1:])]
     with tempfile.TemporaryDirectory() as tmp:
         if args.part in ("all", "speed"):
-            text, curves = part_speed(Path(tmp), args.models, args.budget, args.photos)
+            text, curves = part_speed(Path(tmp), args.models, args.seconds, args.photos)
             sections.append(text)
             args.out.parent.mkdir(parents=True, exist_ok=True)
             plot(curves, args.out.with_suffix(".png"))
@@ -206,6 +284,19 @@ def main() -> None:
             sections.append(part_sape(Path(tmp), args.size, args.steps, args.images))
             print(sections[-1], flush=True)
     write_report(args.out, sections)
+
+
+def budget_main(args) -> None:
+    budgets = args.budget or [3.0, 1.0, 0.5, 0.25]
+    models = args.models if args.models != MODELS else BUDGET_MODELS
+    photos = args.photos if args.photos != NATURAL else PHOTOS
+    out = args.out if args.out != RESULTS / "bench_encodings.md" else RESULTS / "bench_encodings_budget.md"
+    with tempfile.TemporaryDirectory() as tmp:
+        text, points = part_budget(Path(tmp), models, budgets, photos)
+    print(text)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    plot_budget(points, out.with_suffix(".png"))
+    write_report(out, [report_header("bench_encodings", sys.argv[1:]), text])
 
 
 if __name__ == "__main__":

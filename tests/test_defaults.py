@@ -16,10 +16,9 @@ from inr.schema import to_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
-BUNDLED = {"image": ASSETS / "cameraman.png", "audio": ASSETS / "bach-1s.wav", "sdf": ASSETS / "suzanne.obj"}
+BUNDLED = {"image": ASSETS / "cameraman.png", "sdf": ASSETS / "suzanne.obj"}
 TINY = {  # the default's model, trained for seconds
     "image": ["data.resize=[64,64]", "train.steps=20", "train.steps_per_call=10"],
-    "audio": ["train.steps=20", "train.steps_per_call=10"],
     "sdf": ["train.steps=20", "train.steps_per_call=10", "data.samples=20000", "data.resolution=32",
             "data.eval_points=2000", "data.metric_points=2000", "data.iou_resolution=16", "data.preview=16"],
 }
@@ -54,17 +53,30 @@ def test_the_default_is_the_base_and_a_renamed_encoding_replaces_it():
     assert run_config([], [], {"modality": "sdf", "input": "x"}).train.batch_size > 0
 
 
-@pytest.mark.parametrize("modality", sorted(BUNDLED))
+def assert_default_recorded(out, modality):
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    default = yaml.safe_load(default_file(modality, "fit").read_text())
+    enc, want = saved["model"]["encoding"], default["model"]["encoding"]
+    if want.get("max_params_per_sample"):  # the image default sizes its tables to the signal: 2^6 rows for 64²
+        assert enc["log2_table_size"] == 6 < want["log2_table_size"]
+        want = {**want, "log2_table_size": 6}
+    assert {k: enc[k] for k in want} == want  # the default is recorded
+    assert (out / "curve.png").is_file()
+
+
+@pytest.mark.parametrize("modality", ["image", "sdf"])  # audio's: the speech test below
 def test_every_modality_fits_its_bundled_asset_with_no_config(modality, tmp_path, capsys):
     out = tmp_path / "run"
     args = ["fit", modality, str(BUNDLED[modality]), "--out", str(out), "--quiet"]
     assert main(args + [a for s in TINY[modality] for a in ("--set", s)]) == 0
-    saved = yaml.safe_load((out / "config.yaml").read_text())
-    default = yaml.safe_load(default_file(modality, "fit").read_text())
-    assert saved["model"]["encoding"] == default["model"]["encoding"]  # the default is recorded
+    assert_default_recorded(out, modality)
     metric = MODALITIES.get(modality).metric[0]
-    assert np.isfinite(json.loads((out / "metrics.json").read_text())[metric])
-    assert (out / "curve.png").is_file()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert np.isfinite(metrics[metric])
+    if modality == "image":  # the field it chose is the one saved, and the smallest the default allows
+        field = json.loads((out / "field.json").read_text())
+        assert field["model"]["encoding"]["log2_table_size"] == 6
+        assert metrics["param_count"] == 8385 and metrics["params_per_sample"] == pytest.approx(8385 / 64**2)
 
 
 def test_audio_default_on_speech_it_was_not_tuned_on(tmp_path):
@@ -73,6 +85,7 @@ def test_audio_default_on_speech_it_was_not_tuned_on(tmp_path):
     assert main(["fit", "audio", str(ASSETS / "counting-1s.wav"), "--out", str(out), "--quiet",
                  "--set", "train.steps=300"]) == 0
     assert json.loads((out / "metrics.json").read_text())["snr"] > 30.0
+    assert_default_recorded(out, "audio")
 
 
 @pytest.mark.slow

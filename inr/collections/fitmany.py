@@ -26,11 +26,10 @@ from inr.config import dump_yaml
 from inr.errors import InrError
 from inr.fields.io import load_field, params_template
 from inr.fields.layout import flatten
-from inr.fields.model import build_field
 from inr.modalities import MODALITIES
 from inr.registry import Registry
 from inr.rundir import building, check_output, partial_path
-from inr.runs import CONFIG, check_encoding, sampling_for
+from inr.runs import CONFIG, field_for, sampling_for
 from inr.train.fit import fit, make_chunk_fn, restore, start_state
 from inr.train.optim import make_optimizer
 
@@ -123,8 +122,7 @@ def fit_many(cfg: CollectionRunConfig, out, *, resume: bool = False, overwrite: 
     owner = jax.process_index() == 0
     if owner:
         check_output(out, overwrite=overwrite, resume=resume, marker=CONFIG)
-    field = build_field(cfg.model, modality.in_dim, modality.out_dim(items[0].load()))
-    check_encoding(field, modality, cfg)
+    cfg, field = field_for(cfg, modality, items[0].load())
     params_for = INITS.get(ccfg.init)(field, cfg)
     optimizer = make_optimizer(cfg.train)
     loss = modality.loss(field.apply, cfg.data, cfg.train)
@@ -145,7 +143,7 @@ def _fit_all(cfg, modality, items, field, params_for, optimizer, loss, template,
     plan = _Plan(items, ccfg.fits_per_signal, ccfg.chunk_size, len(devices))
     hooks = tuple(field.training_hooks(cfg.train.steps))
     # every field of a collection has the same samples, so the first one's data sizes the sampler
-    sampling = sampling_for(modality, field, cfg, modality.training_data(items[0].load(), cfg.data))
+    sampling = sampling_for(modality, field, cfg, items[0].load())
     chunk_fn = make_chunk_fn(loss, optimizer, hooks, stacked=True, sampling=sampling)
     score = jax.jit(jax.vmap(modality.score(field.apply, cfg.data)))
 

@@ -34,11 +34,10 @@ from inr.collections.sources import list_items
 from inr.config import dump_yaml
 from inr.errors import InrError
 from inr.fields.io import params_template, save_field
-from inr.fields.model import build_field
 from inr.modalities import MODALITIES
 from inr.plots import curve_png, drawn
 from inr.rundir import building, check_output
-from inr.runs import CHECKPOINT, CONFIG, check_encoding
+from inr.runs import CHECKPOINT, CONFIG, field_for
 from inr.train.config import TrainConfig
 from inr.train.fit import fit, restore, start_state
 from inr.train.samplers import signal_fits_only
@@ -107,8 +106,7 @@ def meta_init(cfg: CollectionRunConfig, out, *, resume: bool = False, overwrite:
     modality = MODALITIES.get(cfg.modality)
     items = list_items(cfg.input, modality, cfg.data, cfg.collection.limit)
     first = items[0].load()
-    field = build_field(cfg.model, modality.in_dim, modality.out_dim(first))
-    check_encoding(field, modality, cfg)
+    cfg, field = field_for(cfg, modality, first)
     _check(cfg, field)
     m = cfg.collection.meta
     if m.batch_size > len(items):

@@ -1,7 +1,7 @@
 """A field is a spec plus a params pytree; ``apply(params, coords)`` is pure."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import jax
 import jax.numpy as jnp
@@ -96,3 +96,22 @@ def build_field(model: ModelConfig, in_dim: int, out_dim: int) -> Field:
         )
     modulation = MODULATIONS.get(model.modulation)(model.hidden_layers, in_dim, model.modulation_resolution)
     return Field(model, in_dim, out_dim, build_encoding(model.encoding, in_dim), modulation)
+
+
+MIN_LOG2_TABLE = 6
+
+
+def sized_for(model: ModelConfig, in_dim: int, out_dim: int, samples: int) -> ModelConfig:
+    """``model`` with its hash tables cut to ``model.encoding.max_params_per_sample``
+    (the largest T that keeps the field within it; 2^6 where none does); as it
+    is for other encodings or no budget."""
+    budget = getattr(model.encoding, "max_params_per_sample", 0.0)
+    if budget < 0:
+        raise InrError(f"model.encoding.max_params_per_sample must be >= 0 (got {budget})")
+    if budget == 0:
+        return model
+    for log2 in range(model.encoding.log2_table_size, MIN_LOG2_TABLE - 1, -1):
+        sized = replace(model, encoding=replace(model.encoding, log2_table_size=log2))
+        if build_field(sized, in_dim, out_dim).param_count() <= budget * samples:
+            return sized
+    return sized

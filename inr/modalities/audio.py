@@ -16,7 +16,7 @@ from inr.modalities.base import MODALITIES
 from inr.modalities.image_io import picture_grid, write_image
 from inr.plots import audio_png
 from inr.train.losses import mse_loss
-from inr.train.samplers import abs_errors
+from inr.train.samplers import regression_errors
 
 
 @dataclass
@@ -82,8 +82,8 @@ class AudioModality:
     def loss(self, apply, cfg, train_cfg):
         return mse_loss(apply, train_cfg.batch_size)
 
-    def sample_errors(self, apply, cfg):
-        return abs_errors(apply)
+    def sample_errors(self, apply, cfg, signal):
+        return regression_errors(apply, grid=signal.samples.shape[:1])
 
     def sample_count(self, signal) -> int:
         return int(signal.samples.shape[0])

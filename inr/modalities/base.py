@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Callable, Protocol
 
 from inr.registry import Registry
+from inr.train.samplers import SampleErrors
 
 
 class Modality(Protocol):
@@ -34,11 +35,10 @@ class Modality(Protocol):
     def loss(self, apply: Callable, cfg, train_cfg) -> Callable:
         """``loss(params, data, key) -> scalar``."""
 
-    def sample_errors(self, apply: Callable, cfg) -> tuple | None:
-        """``(keys, errors)``: the training data's per-sample rows (``data[k]``
-        for ``k`` in keys) and pure ``errors(params, data) -> (n,)``, each
-        row's absolute error, which ``train.sampler`` ranks by; None where
-        training draws its own points."""
+    def sample_errors(self, apply: Callable, cfg, signal) -> SampleErrors | None:
+        """How well a field fits each training sample, for ``train.sampler``
+        (:class:`inr.train.samplers.SampleErrors`); None where training draws
+        its own points."""
 
     def sample_count(self, signal) -> int:
         """How many samples the signal holds (an image's pixels, a clip's

@@ -16,7 +16,7 @@ from inr.modalities.base import MODALITIES, normalization
 from inr.modalities.image_io import load_image, picture_grid, resize, write_image
 from inr.registry import Registry
 from inr.train.losses import mse_loss
-from inr.train.samplers import abs_errors
+from inr.train.samplers import regression_errors
 
 # target = scale * pixel + offset, pixel in [0, 1]
 NORMALIZATIONS: Registry = Registry("image normalization")
@@ -109,8 +109,8 @@ class ImageModality:
     def loss(self, apply, cfg, train_cfg):
         return mse_loss(apply, train_cfg.batch_size)
 
-    def sample_errors(self, apply, cfg):
-        return abs_errors(apply)
+    def sample_errors(self, apply, cfg, signal):
+        return regression_errors(apply, grid=signal.pixels.shape[:2] if cfg.split == "all" else None)
 
     def sample_count(self, signal) -> int:
         return int(signal.pixels.shape[0] * signal.pixels.shape[1])

@@ -77,6 +77,9 @@ class HashEncoding(EncodingConfig):
     """coarsest resolution N_min."""
     max_resolution: int = 512
     """finest resolution; levels grow geometrically, N_l = floor(N_min b^l)."""
+    max_params_per_sample: float = 0.0
+    """> 0: shrink the tables (T halved from 2^log2_table_size, down to 2^6) until the whole field holds at most
+    this many parameters per sample of the signal it fits; the run records the T it chose. 0: T as given."""
 
 
 @register_variant(EncodingConfig, "sape")

@@ -50,23 +50,24 @@ def _ema_update(decay: float):
 
 
 def _sampled(sampling: Sampling, stacked: bool):
-    """``pick(params, data, extra, step, k) -> (batch, extra)``: re-rank the rows
-    when ``sampling.due[step]``, then keep the ``k`` worst-fitted."""
+    """``pick(params, data, extra, step, key, k, m) -> (batch, extra)``: re-rank
+    the rows when ``sampling.due[step]``, then keep ``k`` of them (``m`` drawn
+    at random from outside the worst-fitted)."""
     due = jnp.asarray(sampling.due)
     rank, select = sampling.rank, sampling.select
     if stacked:
-        rank, select = jax.vmap(rank), jax.vmap(select, in_axes=(0, 0, None))
+        rank, select = jax.vmap(rank), jax.vmap(select, in_axes=(0, 0, 0, None, None))
 
-    def pick(p, data, x, step, k):
+    def pick(p, data, x, step, key, k, m):
         order = jax.lax.cond(due[step], lambda: rank(p, data), lambda: x["order"])
-        return select(data, order, k), {**x, "order": order}
+        return select(data, order, key, k, m), {**x, "order": order}
 
     return pick
 
 
 def make_chunk_fn(loss_fn: Callable, optimizer: optax.GradientTransformation, hooks=(), stacked: bool = False,
                   ema: float = 0.0, sampling: Sampling | None = None):
-    """``chunk(params, opt_state, extra, data, key, start, n, k) -> (params, opt_state, extra, losses, finite)``.
+    """``chunk(params, opt_state, extra, data, key, start, n, k, m) -> (params, opt_state, extra, losses, finite)``.
 
     ``hooks`` are ``(every, fn(params, data) -> params)`` pairs applied inside
     the scan after every ``every``-th step, so they cost no host round trip.
@@ -83,13 +84,13 @@ def make_chunk_fn(loss_fn: Callable, optimizer: optax.GradientTransformation, ho
         loss_fn, update, fold, hooks, all_finite = _stacked(loss_fn, optimizer, hooks)
     follow = _ema_update(ema) if ema > 0 else None
 
-    def chunk(params, opt_state, extra, data, key, start, n, k=0):
+    def chunk(params, opt_state, extra, data, key, start, n, k=0, m=0):
         def body(carry, i):
             p, s, x = carry
-            batch = data
+            batch, step_key = data, fold(key, start + i)
             if pick is not None:
-                batch, x = pick(p, data, x, start + i, k)
-            loss, grads = jax.value_and_grad(loss_fn)(p, batch, fold(key, start + i))
+                batch, x = pick(p, data, x, start + i, fold(step_key, 1), k, m)
+            loss, grads = jax.value_and_grad(loss_fn)(p, batch, step_key)
             # jax.grad of a real loss gives the conjugate of a complex parameter's descent direction
             grads = jax.tree_util.tree_map(lambda g: jnp.conj(g) if jnp.iscomplexobj(g) else g, grads)
             updates, s = update(grads, s, p)
@@ -105,7 +106,7 @@ def make_chunk_fn(loss_fn: Callable, optimizer: optax.GradientTransformation, ho
         finite = all_finite(params) if stacked else jnp.all(jnp.isfinite(losses)) & all_finite(params)
         return params, opt_state, extra, losses, finite
 
-    return jax.jit(chunk, static_argnames=("n", "k"))
+    return jax.jit(chunk, static_argnames=("n", "k", "m"))
 
 
 @dataclass(frozen=True)
@@ -213,10 +214,10 @@ def fit(
             if cfg.max_seconds > 0 and state.seconds >= cfg.max_seconds:
                 break
             end = _chunk_end(state.step, cfg, sampling)
-            k = int(sampling.keep[state.step]) if sampling is not None else 0
+            k, m = sampling.stage(state.step) if sampling is not None else (0, 0)
             t0 = time.perf_counter()
             params, opt_state, extra, losses, finite = chunk(
-                state.params, state.opt_state, state.extra, data, key, state.step, n=end - state.step, k=k
+                state.params, state.opt_state, state.extra, data, key, state.step, n=end - state.step, k=k, m=m
             )
             losses = jax.device_get(losses)
             dt = time.perf_counter() - t0

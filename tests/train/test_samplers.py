@@ -14,7 +14,7 @@ from inr.train.config import TrainConfig
 from inr.train.fit import fit, restore, start_state
 from inr.train.losses import mse_loss
 from inr.train.optim import make_optimizer
-from inr.train.samplers import IntSampler, abs_errors, make_sampling
+from inr.train.samplers import EvosSampler, IntSampler, make_sampling, regression_errors
 
 
 def test_int_schedule_is_the_reference_codes():
@@ -38,7 +38,7 @@ def field_problem(sampler, steps=24, n=40):
     x = jnp.linspace(-1, 1, n)[:, None]
     data = {"coords": x, "targets": jnp.sin(5 * x)}
     cfg = TrainConfig(steps=steps, steps_per_call=5, lr=1e-2, sampler=sampler)
-    sampling = make_sampling(cfg.sampler, steps, abs_errors(field.apply), data, "image")
+    sampling = make_sampling(cfg.sampler, steps, regression_errors(field.apply, grid=(n,)), data, "image")
     return field, data, cfg, sampling
 
 
@@ -51,7 +51,7 @@ def test_each_step_trains_on_the_worst_fitted_rows():
         return mse_loss(field.apply)(params, batch, key)
 
     params = field.init(jax.random.PRNGKey(0))
-    err = np.asarray(abs_errors(field.apply)[1](params, data))
+    err = np.abs(np.asarray(field.apply(params, data["coords"]) - data["targets"]))[:, 0]
     opt = make_optimizer(cfg)
     fit(loss, start_state(params, opt, cfg, sampling=sampling), data, cfg, opt, key=jax.random.PRNGKey(0),
         quiet=True, sampling=sampling)
@@ -79,7 +79,7 @@ def test_an_interrupted_int_run_resumes_to_the_same_weights(tmp_path):
 def test_a_stack_of_fields_ranks_each_field_by_its_own_errors():
     field, data, cfg, sampling = field_problem(IntSampler(), steps=10)
     stack = {"coords": jnp.stack([data["coords"]] * 2), "targets": jnp.stack([data["targets"], -data["targets"]])}
-    stacked = make_sampling(cfg.sampler, cfg.steps, abs_errors(field.apply), stack, "image", stacked=True)
+    stacked = make_sampling(cfg.sampler, cfg.steps, regression_errors(field.apply), stack, "image", stacked=True)
     assert stacked.n == sampling.n == 40
     params = field.init(jax.random.PRNGKey(0))
     two = jax.tree_util.tree_map(lambda a: jnp.stack([a, a]), params)
@@ -111,3 +111,92 @@ def test_verbs_without_a_signal_refuse_a_sampler(tmp_path, capsys):
     out = tmp_path / "meta"
     assert main(["meta-init", str(digits), "--set", "train.sampler=int", "--out", str(out), "--quiet"]) == 2
     assert "meta-init's short inner fits" in capsys.readouterr().err and not out.exists()
+
+
+def test_evos_schedule_is_the_reference_codes():
+    """Fitness every 100 steps at the start down to every 50 at the end; half
+    of each step's samples the fittest, half drawn at random from the rest."""
+    cfg = EvosSampler()
+    due = cfg.refreshed(5000)
+    # epoch e = step + 1 is evaluated where e % int(100 - 50 e / 5000) == 1
+    assert np.flatnonzero(due)[:4].tolist() == [0, 99, 196, 291]
+    assert np.flatnonzero(due)[-3:].tolist() == [4896, 4900, 4950] and due.sum() == 72
+    field, data, tcfg, _ = field_problem(cfg, steps=30)
+    sampling = make_sampling(cfg, 30, regression_errors(field.apply, grid=(40,)), data, "image")
+    assert sampling.stage(0) == (20, 10)
+
+
+def test_evos_keeps_the_least_fit_and_mutates_from_the_rest():
+    field, data, cfg, _ = field_problem(EvosSampler(crossover=0.0))
+    sampling = make_sampling(cfg.sampler, cfg.steps, regression_errors(field.apply), data, "image")
+    params = field.init(jax.random.PRNGKey(0))
+    order = sampling.rank(params, data)
+    sq = np.asarray((field.apply(params, data["coords"]) - data["targets"]) ** 2)[:, 0]
+    np.testing.assert_array_equal(np.asarray(order[:10]), np.argsort(-sq)[:10])
+    rows = {}
+    for seed in (0, 1):
+        batch = sampling.select(data, order, jax.random.PRNGKey(seed), 20, 10)
+        rows[seed] = [int(np.flatnonzero(np.asarray(data["coords"])[:, 0] == c)[0]) for c in np.asarray(batch["coords"])[:, 0]]
+        assert len(set(rows[seed])) == 20 and rows[seed][:10] == np.asarray(order[:10]).tolist()
+        assert not set(rows[seed][10:]) & set(rows[seed][:10])
+    assert rows[0][10:] != rows[1][10:]  # a fresh draw for every key
+
+
+def test_evos_crossover_adds_the_squared_laplacian_error():
+    """The Laplacian of an image's residual: 5-point stencil, edges replicated."""
+    field, data, cfg, _ = field_problem(EvosSampler())
+    h, w = 5, 8
+    coords = jnp.stack(jnp.meshgrid(jnp.linspace(-1, 1, h), jnp.linspace(-1, 1, w), indexing="ij"), -1).reshape(-1, 2)
+    model = ModelConfig(encoding=EncodingConfig(name="identity"), activation=activation_config("sine"), init="siren",
+                        output_activation="identity", hidden_width=8, hidden_layers=1)
+    field = build_field(model, 2, 1)
+    img = {"coords": coords, "targets": jnp.sin(3 * coords[:, :1])}
+    errors = regression_errors(field.apply, grid=(h, w))
+    params = field.init(jax.random.PRNGKey(0))
+    r = np.asarray(errors.residuals(params, img)).reshape(h, w)
+    p = np.pad(r, 1, mode="edge")
+    lap = p[:-2, 1:-1] + p[2:, 1:-1] + p[1:-1, :-2] + p[1:-1, 2:] - 4 * r
+    got = EvosSampler(crossover=0.5).fitness(errors)(params, img)
+    np.testing.assert_allclose(np.asarray(got), (r**2 + 0.5 * lap**2).ravel(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("sampler", [IntSampler(start=1.0), EvosSampler(keep=1.0, mutation=0.0)])
+def test_a_sampler_keeping_everything_is_uniform_bit_for_bit(sampler):
+    field, data, cfg, sampling = field_problem(sampler, steps=12)
+    opt = make_optimizer(cfg)
+    params = field.init(jax.random.PRNGKey(2))
+    key = jax.random.PRNGKey(0)
+    loss = mse_loss(field.apply)
+    picked = fit(loss, start_state(params, opt, cfg, sampling=sampling), data, cfg, opt, key=key, quiet=True,
+                 sampling=sampling)
+    plain = fit(loss, start_state(params, opt, cfg), data, cfg, opt, key=key, quiet=True)
+    for a, b in zip(jax.tree_util.tree_leaves(picked.params), jax.tree_util.tree_leaves(plain.params)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_an_interrupted_evos_run_resumes_to_the_same_weights(tmp_path):
+    field, data, cfg, sampling = field_problem(EvosSampler(first_interval=7, last_interval=3, crossover=0.0))
+    loss, opt = mse_loss(field.apply), make_optimizer(cfg)
+    fresh = lambda: start_state(field.init(jax.random.PRNGKey(1)), opt, cfg, sampling=sampling)  # noqa: E731
+    key = jax.random.PRNGKey(0)
+    full = fit(loss, fresh(), data, cfg, opt, key=key, quiet=True, sampling=sampling)
+    ckpt = tmp_path / "c.safetensors"
+    fit(loss, fresh(), data, cfg, opt, key=key, quiet=True, sampling=sampling, checkpoint=ckpt, stop_at=10)
+    resumed = fit(loss, restore(ckpt, fresh()), data, cfg, opt, key=key, quiet=True, sampling=sampling)
+    for a, b in zip(jax.tree_util.tree_leaves(full.params), jax.tree_util.tree_leaves(resumed.params)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_bad_sampler_options_are_one_line_errors(tmp_path, capsys):
+    from inr.cli.main import main
+
+    image = Path(__file__).resolve().parents[2] / "assets" / "cameraman.png"
+    for sets, fragment in [(["train.sampler=evos", "train.sampler.keep=1.5"], "keep must be in (0, 1]"),
+                           (["train.sampler=int", "train.sampler.keep=0.5"], "keep"),
+                           (["train.sampler=evos", "train.sampler.crossover=1e-3", "data.split=even"],
+                            "needs samples on a full grid")]:
+        out = tmp_path / "r"
+        args = ["fit", "image", str(image), "--out", str(out), "--quiet"]
+        assert main(args + [a for s in sets for a in ("--set", s)]) == 2, sets
+        err = capsys.readouterr().err
+        assert fragment in err and len(err.strip().splitlines()) == 1 and not out.exists(), err

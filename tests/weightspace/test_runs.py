@@ -101,7 +101,7 @@ def test_interrupted_training_resumes_to_the_uninterrupted_model(collection, tmp
     from inr.weightspace.runs import load_weight_model, train_run
     from inr.weightspace.train import WeightTrainConfig
 
-    cfg = from_dict(WeightTrainConfig, {"model": {"channels": 4, "layers": 2, "probes": 4},
+    cfg = from_dict(WeightTrainConfig, {"model": {"channels": 4, "layers": 1, "probes": 4},
                                         "train": {"steps": 8, "steps_per_call": 2, "checkpoint_every": 2}})
     full = train_run(cfg, collection, tmp_path / "full", quiet=True)
     undo = interrupt_fit(monkeypatch, ws_train, at=4)

@@ -20,7 +20,7 @@ from inr.modalities.sdf.clouds import chamfer_matrix, field_clouds
 from inr.modalities.sdf.losses import LOSSES, SURFACE_VALUE, surface_value
 from inr.modalities.sdf.metrics import iou, sample_mesh, surface_metrics
 from inr.modalities.sdf.trace import render_view
-from inr.train.samplers import abs_errors
+from inr.train.samplers import SampleErrors, regression_errors
 
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")
 ANIMATION_SUFFIXES = (".gif",)
@@ -115,20 +115,16 @@ class SdfModality:
             raise InrError("train.batch_size must be positive for an SDF (points drawn per step)")
         return LOSSES.get(cfg.loss)(apply, cfg, train_cfg.batch_size)
 
-    def sample_errors(self, apply, cfg: SdfDataConfig):
+    def sample_errors(self, apply, cfg: SdfDataConfig, signal):
         """The fixed points of the sdf and occupancy losses, by the error of
         the distance, or of the inside probability against the label (the
         siren loss draws fresh points every step: None)."""
         if cfg.loss == "siren":
             return None
         if cfg.loss == "sdf":
-            return abs_errors(apply, "coords", "sdf")
-
-        def errors(params, data):
-            inside = jax.nn.sigmoid(apply(params, data["coords"])[:, 0])
-            return jnp.abs(inside - (data["sdf"] < 0))
-
-        return ("coords", "sdf"), errors
+            return regression_errors(apply, "coords", "sdf")
+        return SampleErrors(("coords", "sdf"), lambda params, data: jax.nn.sigmoid(apply(params, data["coords"])),
+                            lambda data: (data["sdf"] < 0).astype(jnp.float32).reshape(-1, 1))
 
     def sample_count(self, signal) -> int:
         return len(signal.vertices if signal.is_mesh else signal.points)
