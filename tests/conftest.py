@@ -53,3 +53,32 @@ def interrupt_fit(monkeypatch, module, at: int):
 
     monkeypatch.setattr(module, "fit", interrupted)
     return lambda: monkeypatch.setattr(module, "fit", real)
+
+
+def assert_default_recorded(out, modality):
+    """The run in ``out`` used and recorded the modality's built-in default."""
+    import yaml
+
+    from inr.runs import default_file
+
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    default = yaml.safe_load(default_file(modality, "fit").read_text())
+    enc, want = saved["model"]["encoding"], default["model"]["encoding"]
+    if want.get("max_params_per_sample"):  # the image default sizes its tables to the signal: 2^7 rows for 64²
+        assert enc["log2_table_size"] == 7 < want["log2_table_size"]
+        want = {**want, "log2_table_size": 7}
+    assert {k: enc[k] for k in want} == want  # the default is recorded
+    assert (out / "curve.png").is_file()
+
+
+def outputs_and_grads(apply):
+    """``apply`` and its gradient as one compiled program (one XLA compile, not
+    two): ``(params, *args) -> ((sum of squared outputs, outputs), gradient)``."""
+    import jax
+    import jax.numpy as jnp
+
+    def loss(params, *args):
+        out = apply(params, *args)
+        return jnp.sum(out ** 2), out
+
+    return jax.jit(jax.value_and_grad(loss, has_aux=True))

@@ -21,7 +21,7 @@ def test_precedence_defaults_file_set(tmp_path):
     assert cfg.train.lr == 1e-3      # --set beats files
     assert cfg.train.steps == 9      # later file beats earlier
     assert cfg.model.hidden_width == 16
-    assert cfg.model.hidden_layers == RunConfig().model.hidden_layers  # default kept
+    assert cfg.model.hidden_layers == load().model.hidden_layers == 1  # the image default's, kept
 
 
 def test_unknown_key_lists_valid(tmp_path):

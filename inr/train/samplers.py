@@ -14,7 +14,9 @@ share of the samples chosen by how badly the field fits them:
   a small weight times its squared Laplacian error (the "crossover" of low and
   high frequencies; grid signals only), evaluated every 100 steps at the start
   down to every 50 at the end; each step keeps the fittest half of its share
-  and "mutates" by adding a fresh random draw from the rest for the other half.
+  and "mutates" by adding a fresh random draw from the rest for the other half
+  (with replacement, where the reference shuffles the rest: a shuffle every
+  step costs more than the training it saves on cheap fields).
 
 A sampler other than ``uniform`` becomes a :class:`Sampling`: what the one
 training loop (:mod:`inr.train.fit`) needs to run it inside its jitted steps.
@@ -233,9 +235,9 @@ class Sampling:
         if k >= self.n:
             return data
         rows = order[:k - m]
-        if m > 0:
+        if m > 0:  # uniform over the rest, with replacement: no shuffle of the rest every step
             rest = order[k - m:]
-            rows = jnp.concatenate([rows, rest[jax.random.choice(key, rest.shape[0], (m,), replace=False)]])
+            rows = jnp.concatenate([rows, rest[jax.random.randint(key, (m,), 0, rest.shape[0])]])
         return {name: (a[rows] if name in self.keys else a) for name, a in data.items()}
 
 

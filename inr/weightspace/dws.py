@@ -90,9 +90,10 @@ class DWSLinear(nnx.Module):
                  pool: str = "mean", rngs: nnx.Rngs):
         tensors, blocks, kernel = space.tensors, terms(space), scaled_normal()
         self.space, self.pool = space, POOLS.get(pool)
+        keys = jax.random.split(rngs.params(), len(blocks))  # one split: a key per term costs a dispatch each
         self.blocks = nnx.List([
-            nnx.Param(kernel(rngs.params(), (tensors[ti].fixed * c_in, tensors[ui].fixed * c_out)))
-            for ti, ui, _ in blocks])
+            nnx.Param(kernel(key, (tensors[ti].fixed * c_in, tensors[ui].fixed * c_out)))
+            for key, (ti, ui, _) in zip(keys, blocks)])
         self.bias = nnx.List([nnx.Param(jnp.zeros((u.fixed * c_out,))) for u in tensors])
         self.attention = nnx.List([  # empty without attention
             SetAttention(sum(tensors[ti].fixed * c_in for ti, u, m in blocks if (u, m) == (ui, matched)),

@@ -71,7 +71,7 @@ def test_fit_render_cli(tmp_path, capsys):
             "--out", str(out), "--quiet"]
     assert main(args + [a for s in sets for a in ("--set", s)]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["snr"] > 27  # 2,205 samples, 300 steps: 29.9 dB on a 2-core Xeon; unfitted ~0 dB
+    assert metrics["snr"] > 27  # 2,205 samples, 300 steps: 29.9 dB on a 2-core AMD EPYC; unfitted ~0 dB
     recon, rate, _ = load_audio(out / "reconstruction.wav")
     assert rate == 44100 and recon.shape == (2205, 1)
     assert (out / "comparison.png").stat().st_size > 0

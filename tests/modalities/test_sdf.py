@@ -16,6 +16,7 @@ from inr.modalities.sdf.losses import clamped_l1_loss, siren_loss
 from inr.modalities.sdf.metrics import iou, surface_metrics
 from inr.modalities.sdf.modality import SdfDataConfig
 from inr.modalities.sdf.trace import render_view
+from tests.conftest import assert_default_recorded
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SUZANNE = os.path.join(ROOT, "assets", "suzanne.obj")
@@ -178,10 +179,11 @@ def test_clamped_l1_keeps_a_gradient_outside_the_band():
 def test_fit_render_cli(tmp_path, capsys):
     out = tmp_path / "run"
     sets = ["train.steps=150", "train.steps_per_call=75", "train.batch_size=2048", "data.samples=20000",
-            "data.resolution=48", "data.metric_points=5000", "data.iou_resolution=32", "data.preview=64",
-            "model.encoding.log2_table_size=14", "model.encoding.levels=8", "model.encoding.max_resolution=128"]
-    args = ["fit", "sdf", SUZANNE, "--out", str(out), "--quiet"]  # the built-in default: a hash grid
+            "data.resolution=48", "data.eval_points=2000", "data.metric_points=5000", "data.iou_resolution=32",
+            "data.preview=64"]
+    args = ["fit", "sdf", SUZANNE, "--out", str(out), "--quiet"]  # the built-in default's model, the bundled mesh
     assert main(args + [a for s in sets for a in ("--set", s)]) == 0
+    assert_default_recorded(out, "sdf")
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["iou"] > 0.85 and metrics["normal_consistency"] > 0.85  # an open mesh with loose parts
     assert trimesh.load(out / "mesh.ply").faces.shape[0] > 100

@@ -9,6 +9,7 @@ from inr.weightspace import dws
 from inr.weightspace.models import WEIGHT_MODELS, DWSNetConfig, FlatMLPConfig
 from inr.weightspace.space import WeightSpace
 from inr.nn.activations import activation_config
+from tests.conftest import outputs_and_grads
 
 SPACES = [(2, 5, 1), (2, 4, 6, 3), (3, 5, 4, 6, 2)]
 
@@ -121,10 +122,9 @@ def test_dwsnet_is_invariant_and_trains_every_block(attention):
     params = model.init(jax.random.PRNGKey(0))
     xs = space.from_layers(random_layers(1, widths))
     perms = random_perms(2, widths)
-    apply = jax.jit(model.apply)
-    np.testing.assert_allclose(apply(params, xs), apply(params, permute_tensors(space, xs, perms)),
-                               rtol=1e-4, atol=1e-5)
-    grads = jax.jit(jax.grad(lambda p: jnp.sum(model.apply(p, xs) ** 2)))(params)
+    run = outputs_and_grads(model.apply)
+    (_, out), grads = run(params, xs)
+    np.testing.assert_allclose(out, run(params, permute_tensors(space, xs, perms))[0][1], rtol=1e-4, atol=1e-5)
     for layer in grads["layers"].values():
         assert all(float(jnp.abs(g).max()) > 0 for g in layer["blocks"].values())
         # keys and values always get gradients (a map's output ReLU can be dead at init)
@@ -270,12 +270,12 @@ def test_dwsnet_with_probes_is_invariant_and_learns_its_probes():
     model = WEIGHT_MODELS.get("dws")(cfg, space, 10, make_probe(siren_field(6), space, stats))
     params = model.init(jax.random.PRNGKey(0))
     assert params["probe"]["coords"].shape == (5, 2)
-    apply = jax.jit(model.apply)
-    np.testing.assert_allclose(apply(params, xs), apply(params, permute_tensors(space, xs, random_perms(2, widths))),
+    run = outputs_and_grads(model.apply)
+    (_, out), grads = run(params, xs)
+    np.testing.assert_allclose(out, run(params, permute_tensors(space, xs, random_perms(2, widths)))[0][1],
                                rtol=1e-4, atol=1e-5)
     moved = {**params, "probe": {**params["probe"], "coords": params["probe"]["coords"] + 0.1}}
-    assert not np.allclose(apply(params, xs), apply(moved, xs))
-    grads = jax.jit(jax.grad(lambda p: jnp.sum(model.apply(p, xs) ** 2)))(params)
+    assert not np.allclose(out, run(moved, xs)[0][1])
     assert float(jnp.abs(grads["probe"]["coords"]).max()) > 0
     assert all(float(jnp.abs(p["kernel"]).max()) > 0 for p in grads["probe"]["proj"].values())
 

@@ -19,7 +19,7 @@ from inr.modalities.sdf.extract import MESH_FORMATS, evaluate_volume, extract_me
 from inr.modalities.sdf.clouds import chamfer_matrix, field_clouds
 from inr.modalities.sdf.losses import LOSSES, SURFACE_VALUE, surface_value
 from inr.modalities.sdf.metrics import iou, sample_mesh, surface_metrics
-from inr.modalities.sdf.trace import render_view
+from inr.modalities.sdf.trace import render_view, render_views
 from inr.train.samplers import SampleErrors, regression_errors
 
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -218,11 +218,10 @@ class SdfModality:
         elif kind == "image":
             write_image(out, render_view(value, params, size or (512, 512), azimuth, elevation, surface["distance"]))
         else:
-            frames = [to_uint8(render_view(value, params, size or (256, 256), azimuth + a, elevation,
-                                           surface["distance"]))
-                      for a in np.arange(0, 360, 10)]
+            views = [(azimuth + a, elevation) for a in np.arange(0, 360, 10)]
+            frames = to_uint8(render_views(value, params, size or (256, 256), views, surface["distance"]))
             with atomic_path(out) as tmp:
-                iio.imwrite(tmp, np.stack(frames), extension=".gif", duration=80, loop=0)
+                iio.imwrite(tmp, frames, extension=".gif", duration=80, loop=0)
 
 
     def render_many(self, apply, params_list, meta: dict, out, size=None, columns: int = 0) -> None:

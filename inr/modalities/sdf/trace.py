@@ -140,10 +140,17 @@ def _shade(hit, normals, dirs):
     return np.where(hit[:, None], colour, BACKGROUND)
 
 
+def render_views(value: Callable, params, size: tuple[int, int], views: list[tuple[float, float]],
+                 distance_field: bool, steps: int = 96, chunk: int = 16384) -> np.ndarray:
+    """Shaded pictures ``(V, H, W, 3)`` in [0, 1] of the surface of ``value``
+    from each ``(azimuth, elevation)`` of ``views``, their rays marched together."""
+    h, w = size
+    origins, dirs = (np.concatenate(a) for a in zip(*(camera_rays(h, w, az, el) for az, el in views)))
+    hit, normals = _trace(value, params, origins, dirs, distance_field, steps, chunk)
+    return _shade(hit, normals, dirs).reshape(len(views), h, w, 3)
+
+
 def render_view(value: Callable, params, size: tuple[int, int], azimuth: float, elevation: float,
                 distance_field: bool, steps: int = 96, chunk: int = 16384) -> np.ndarray:
     """A shaded picture ``(H, W, 3)`` in [0, 1] of the surface of ``value``."""
-    h, w = size
-    origins, dirs = camera_rays(h, w, azimuth, elevation)
-    hit, normals = _trace(value, params, origins, dirs, distance_field, steps, chunk)
-    return _shade(hit, normals, dirs).reshape(h, w, 3)
+    return render_views(value, params, size, [(azimuth, elevation)], distance_field, steps, chunk)[0]
