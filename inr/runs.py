@@ -77,11 +77,11 @@ def field_for(cfg, modality, signal):
     return cfg, field
 
 
-def sampling_for(modality, field, cfg, signal):
-    """``cfg.train.sampler`` made concrete for ``signal``'s training data (None
-    for uniform); the signals of one collection share it."""
+def sampling_for(modality, field, cfg, signal, data: dict):
+    """``cfg.train.sampler`` made concrete for ``signal`` and its training
+    ``data`` (None for uniform); the signals of one collection share it."""
     return make_sampling(cfg.train.sampler, cfg.train.steps, modality.sample_errors(field.apply, cfg.data, signal),
-                         modality.training_data(signal, cfg.data), cfg.modality)
+                         data, cfg.modality)
 
 
 def size_metrics(param_count: int, samples: int) -> dict:
@@ -101,7 +101,7 @@ def fit_run(cfg: RunConfig, run_dir, *, resume: bool = False, overwrite: bool = 
     optimizer = make_optimizer(cfg.train)
     loss = modality.loss(field.apply, cfg.data, cfg.train)
     data = modality.training_data(signal, cfg.data)
-    sampling = sampling_for(modality, field, cfg, signal)
+    sampling = sampling_for(modality, field, cfg, signal, data)
     score = jax.jit(modality.score(field.apply, cfg.data))
     init_key, train_key = jax.random.split(jax.random.PRNGKey(cfg.seed))
     state = start_state(field.init(init_key), optimizer, cfg.train, sampling=sampling)

@@ -1,6 +1,6 @@
 """The GPU benchmark: the project's speed figures in one run on one accelerator.
 
-    bash scripts/bench_gpu.sh                # everything, about 8 minutes on one H100 / H200
+    bash scripts/bench_gpu.sh                # everything, on one H100 / H200 (meant for <= 8 minutes; not yet run on one)
     bash scripts/bench_gpu.sh --small        # seconds, on a CPU: checks the script (tested)
 
 Rows: SIREN's Colab protocol (s/step, PSNR at 500 steps); the built-in image

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The GPU benchmark in one command: about 8 minutes on one H100 / H200 with a CUDA build of JAX installed.
+# The GPU benchmark in one command, for one H100 / H200 with a CUDA build of JAX installed (meant for <= 8 minutes;
+# not yet run on a GPU).
 #   bash scripts/bench_gpu.sh [--small] [--mnist PATH] [--out FILE]
 # Packages that machine lacks (trimesh, libigl, soundfile, ...) are installed from the wheels in .whl/ when
 # that folder exists; the project's own package is used from this checkout. --small runs in seconds on a CPU.

@@ -122,7 +122,10 @@ def fit_many(cfg: CollectionRunConfig, out, *, resume: bool = False, overwrite: 
     owner = jax.process_index() == 0
     if owner:
         check_output(out, overwrite=overwrite, resume=resume, marker=CONFIG)
-    cfg, field = field_for(cfg, modality, items[0].load())
+    first = items[0].load()
+    cfg, field = field_for(cfg, modality, first)
+    # every field of a collection has the same samples, so the first one's data sizes the sampler
+    sampling = sampling_for(modality, field, cfg, first, modality.training_data(first, cfg.data))
     params_for = INITS.get(ccfg.init)(field, cfg)
     optimizer = make_optimizer(cfg.train)
     loss = modality.loss(field.apply, cfg.data, cfg.train)
@@ -132,18 +135,18 @@ def fit_many(cfg: CollectionRunConfig, out, *, resume: bool = False, overwrite: 
         if owner and not resume:
             write_text(work / CONFIG, dump_yaml(cfg))
         _barrier("inr-fit-many-prepared")
-        return _fit_all(cfg, modality, items, field, params_for, optimizer, loss, template, out, work, resume, quiet)
+        return _fit_all(cfg, modality, items, field, params_for, optimizer, loss, sampling, template, out, work,
+                        resume, quiet)
 
 
-def _fit_all(cfg, modality, items, field, params_for, optimizer, loss, template, out, work, resume, quiet) -> dict:
+def _fit_all(cfg, modality, items, field, params_for, optimizer, loss, sampling, template, out, work, resume,
+             quiet) -> dict:
     """Fit this process's chunks into parts under ``work``; process 0 merges them."""
     ccfg = cfg.collection
     devices = jax.local_devices()
     sharding = NamedSharding(Mesh(np.asarray(devices), ("fields",)), PartitionSpec("fields"))
     plan = _Plan(items, ccfg.fits_per_signal, ccfg.chunk_size, len(devices))
     hooks = tuple(field.training_hooks(cfg.train.steps))
-    # every field of a collection has the same samples, so the first one's data sizes the sampler
-    sampling = sampling_for(modality, field, cfg, items[0].load())
     chunk_fn = make_chunk_fn(loss, optimizer, hooks, stacked=True, sampling=sampling)
     score = jax.jit(jax.vmap(modality.score(field.apply, cfg.data)))
 

@@ -136,12 +136,11 @@ class EvosSampler(SamplerConfig):
         if weight > 0 and errors.grid is None:
             raise InrError("train.sampler.crossover needs samples on a full grid (an image with data.split all, "
                            "or audio), which this training does not have; leave it unset or 0")
-        if weight == 0:
-            return lambda params, data: jnp.mean(errors.residuals(params, data) ** 2, axis=-1)
 
         def fitness(params, data):
             r = errors.residuals(params, data)
-            return jnp.mean(r**2, axis=-1) + weight * jnp.mean(errors.laplacian(r) ** 2, axis=-1)
+            squared = jnp.mean(r**2, axis=-1)
+            return squared + weight * jnp.mean(errors.laplacian(r) ** 2, axis=-1) if weight > 0 else squared
 
         return fitness
 
@@ -241,11 +240,12 @@ class Sampling:
         return {name: (a[rows] if name in self.keys else a) for name, a in data.items()}
 
 
-def make_sampling(cfg: SamplerConfig, steps: int, errors: SampleErrors | None, data: dict, modality: str,
-                  stacked: bool = False) -> Sampling | None:
-    """The :class:`Sampling` of ``cfg`` over the rows of ``data`` (a stack of
-    fields' data with ``stacked``), or None for ``uniform``. ``errors`` is the
-    modality's, None where its training has no fixed samples to rank."""
+def make_sampling(cfg: SamplerConfig, steps: int, errors: SampleErrors | None, data: dict,
+                  modality: str) -> Sampling | None:
+    """The :class:`Sampling` of ``cfg`` over the rows of one field's ``data``
+    (the loop vmaps it over a stack of such fields), or None for ``uniform``.
+    ``errors`` is the modality's, None where its training has no fixed samples
+    to rank."""
     cfg.check()
     if isinstance(cfg, UniformSampler):
         return None
@@ -253,7 +253,7 @@ def make_sampling(cfg: SamplerConfig, steps: int, errors: SampleErrors | None, d
         raise InrError(f"train.sampler {cfg.name} ranks the signal's samples by their error, but this {modality} "
                        "training draws fresh points every step (an SDF's data.loss siren); use data.loss sdf, "
                        "or train.sampler: uniform")
-    n = int(data[errors.keys[0]].shape[1 if stacked else 0])
+    n = int(data[errors.keys[0]].shape[0])
     keep = np.maximum(1, (cfg.kept(steps) * n).astype(np.int64))
     mutate = np.minimum((cfg.mutated(steps) * keep).astype(np.int64), keep - 1)
     due = cfg.refreshed(steps)

@@ -100,7 +100,7 @@ def test_int_sampler_in_a_stack_equals_each_field_fitted_alone(tmp_path):
     opt = make_optimizer(cfg.train)
     signal = image.from_array(read_idx(DIGITS)[3], "digit 3", cfg.data)
     data = image.training_data(signal, cfg.data)
-    sampling = sampling_for(image, field, cfg, signal)
+    sampling = sampling_for(image, field, cfg, signal, data)
     init_key, train_key = jax.random.split(jax.random.PRNGKey(cfg.seed + 3))
     state = fit(image.loss(field.apply, cfg.data, cfg.train),
                 start_state(field.init(init_key), opt, cfg.train, sampling=sampling), data, cfg.train, opt,

@@ -63,7 +63,8 @@ def test_each_step_trains_on_the_worst_fitted_rows():
 def test_a_stack_of_fields_ranks_each_field_by_its_own_errors():
     field, data, cfg, sampling = field_problem(IntSampler(), steps=10)
     stack = {"coords": jnp.stack([data["coords"]] * 2), "targets": jnp.stack([data["targets"], -data["targets"]])}
-    stacked = make_sampling(cfg.sampler, cfg.steps, regression_errors(field.apply), stack, "image", stacked=True)
+    stacked = make_sampling(cfg.sampler, cfg.steps, regression_errors(field.apply), {k: v[0] for k, v in stack.items()},
+                            "image")
     assert stacked.n == sampling.n == 40
     params = field.init(jax.random.PRNGKey(0))
     two = jax.tree_util.tree_map(lambda a: jnp.stack([a, a]), params)
