@@ -11,8 +11,8 @@ def cmd_weights_train(args) -> int:
     from inr.weightspace.runs import dumps, train_run
     from inr.weightspace.train import WeightTrainConfig
 
-    no_config_on_resume(args, extra=(("--model", args.model),))
-    overrides = {"task": args.task}
+    no_config_on_resume(args, extra=(("--model", args.model), ("--task", args.task)))
+    overrides = {"task": args.task} if args.task else {}
     if args.model:
         overrides["model"] = {"name": args.model}
     cfg = run_config(args.config or [], args.set or [], overrides, WeightTrainConfig)
@@ -27,18 +27,20 @@ def cmd_weights_train(args) -> int:
 def cmd_weights_eval(args) -> int:
     from inr.weightspace.runs import eval_run
 
-    print(json.dumps(eval_run(args.run_dir, args.collection, args.predictions)))
+    print(json.dumps(eval_run(args.run_dir, args.collection, args.predictions, args.edited, args.overwrite)))
     return 0
 
 
 def register(sub) -> None:
-    weights = sub.add_parser("weights", help="learn on a collection's weights (DWSNets)")
+    weights = sub.add_parser("weights", help="learn on a collection's weights (DWSNets, NFN, graph metanetworks)")
     wsub = weights.add_subparsers(dest="weights_verb", required=True, parser_class=Parser)
     wt = wsub.add_parser("train", help="train a weight-space model on a collection")
     wt.add_argument("collection", metavar="COLLECTION")
-    wt.add_argument("--task", choices=["classify"], default="classify")
-    wt.add_argument("--model", metavar="NAME", help="model.name: dws (DWSNet, the default) or mlp (the "
-                    "flattened-weights MLP), or a registered model of your own")
+    wt.add_argument("--task", choices=["classify", "edit"], help="task: classify (the default: each field's "
+                    "label) or edit (new weights whose field shows the picture dilated)")
+    wt.add_argument("--model", metavar="NAME", help="model.name: dws (DWSNet, the default), nfn_hnp, nfn_np "
+                    "(neural functionals), ng_gnn, scale_gmn (graph metanetworks), mlp (the flattened-weights "
+                    "MLP), or a registered model of your own")
     add_config(wt)
     add_out(wt, "RUNDIR", "run directory")
     add_quiet(wt)
@@ -47,5 +49,8 @@ def register(sub) -> None:
     we.add_argument("run_dir", metavar="RUNDIR")
     we.add_argument("collection", metavar="COLLECTION")
     we.add_argument("--predictions", metavar="FILE.json", help="write per-field predictions, in collection order")
+    we.add_argument("--edited", metavar="DIR", help="an editing model (--task edit): write the edited fields "
+                    "as a collection")
+    we.add_argument("--overwrite", action="store_true", help="replace an existing --edited collection")
     add_quiet(we)
     we.set_defaults(func=cmd_weights_eval)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable
+from typing import Callable, ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -28,6 +28,10 @@ class ActivationConfig:
     sine`` is short for ``activation: {name: sine}``."""
 
     name: str = "relu"
+    odd: ClassVar[bool] = False
+    """an odd function: flipping the sign of a hidden neuron's incoming weights,
+    bias and outgoing weights leaves the field unchanged (the sign symmetry
+    that weight-space models can respect)"""
 
     def scales(self, n_layers: int) -> list[float]:
         """Each activated layer's ``scale`` (also what SIREN-style initialisers divide by)."""
@@ -61,24 +65,28 @@ class PeriodicActivation(ActivationConfig):
 @dataclass
 class SineActivation(PeriodicActivation):
     name: str = "sine"
+    odd: ClassVar[bool] = True
 
 
 @register_variant(ActivationConfig, "sine_exact")
 @dataclass
 class SineExactActivation(PeriodicActivation):
     name: str = "sine_exact"
+    odd: ClassVar[bool] = True
 
 
 @register_variant(ActivationConfig, "finer")
 @dataclass
 class FinerActivation(PeriodicActivation):
     name: str = "finer"
+    odd: ClassVar[bool] = True
 
 
 @register_variant(ActivationConfig, "spder")
 @dataclass
 class SpderActivation(PeriodicActivation):
     name: str = "spder"
+    odd: ClassVar[bool] = True
 
 
 @register_variant(ActivationConfig, "spder_atan")

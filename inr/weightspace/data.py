@@ -3,6 +3,7 @@ per-tensor standardization, and augmentations in weight space."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -15,21 +16,42 @@ from inr.weightspace.space import WeightSpace
 @dataclass
 class WeightData:
     space: WeightSpace
-    field: Field  # the fields' model (for probe features)
+    field: Field  # the fields' model (for probe features and rendering)
     tensors: list  # each (N, *hidden, fixed)
     labels: np.ndarray | None
     sources: list[str]
+    meta: dict  # the collection's manifest (modality, signal shape, normalization)
+    root: Path  # the collection's directory
 
 
-def from_collection(coll) -> WeightData:
-    """Tensors of every field of a loaded collection (plain MLP fields only)."""
+def from_collection(coll, root) -> WeightData:
+    """Tensors of every field of a collection loaded from ``root`` (plain MLP fields only)."""
     space = WeightSpace.of_layout(coll.meta["layout"], "a weight-space model")
     tensors = space.from_flat(jnp.asarray(coll.weights))
-    return WeightData(space, coll.field, tensors, coll.labels, [f["source"] for f in coll.fields])
+    return WeightData(space, coll.field, tensors, coll.labels, [f["source"] for f in coll.fields], coll.meta,
+                      Path(root))
 
 
-def standardizer(tensors: list, indices) -> list[tuple[float, float]]:
-    """(mean, std) of each tensor over the given fields (DWSNets normalises per layer)."""
+def batched(fn, params, xs: list, batch: int = 256) -> np.ndarray:
+    """``fn(params, tensors)`` over every example in fixed-size batches (the
+    last one padded, so a jitted ``fn`` compiles once), concatenated."""
+    n = xs[0].shape[0]
+    outs = []
+    for s in range(0, n, batch):
+        part = [x[s:s + batch] for x in xs]
+        pad = batch - part[0].shape[0]
+        if pad:
+            part = [jnp.concatenate([p, jnp.repeat(p[-1:], pad, axis=0)]) for p in part]
+        outs.append(np.asarray(fn(params, part))[: batch - pad])
+    return np.concatenate(outs)
+
+
+def standardizer(tensors: list, indices, center: bool = True) -> list[tuple[float, float]]:
+    """(mean, std) of each tensor over the given fields (DWSNets normalises per
+    layer); without ``center`` the mean is 0 and the scale the root mean square,
+    so that a sign flip of raw weights is a sign flip of standardized ones."""
+    if not center:
+        return [(0.0, float(jnp.sqrt(jnp.mean(jnp.square(t[indices]))) + 1e-8)) for t in tensors]
     return [(float(jnp.mean(t[indices])), float(jnp.std(t[indices]) + 1e-8)) for t in tensors]
 
 
@@ -48,6 +70,25 @@ def permute_batch(space: WeightSpace, key, xs: list) -> list:
             x = jax.vmap(lambda xi, p, ax=pos: jnp.take(xi, p, axis=ax))(x, perms[a])
         out.append(x)
     return out
+
+
+def flip_signs(space: WeightSpace, key, xs: list) -> list:
+    """Raw tensors with every hidden neuron's sign flipped at random (its
+    incoming weights, bias and outgoing weights together), one draw per
+    example: for fields with an odd activation (sine) the same functions."""
+    n = xs[0].shape[0]
+    layers = space.to_layers(xs, 1)
+    keys = jax.random.split(key, space.depth - 1)
+    signs = {a: jnp.where(jax.random.bernoulli(k, 0.5, (n, space.widths[a], 1)), -1.0, 1.0)
+             for a, k in zip(range(1, space.depth), keys)}
+    out = []
+    for i, (w, b) in enumerate(layers, start=1):
+        if i - 1 in signs:
+            w = w * signs[i - 1][:, :, None]
+        if i in signs:
+            w, b = w * signs[i][:, None], b * signs[i]
+        out.append((w, b))
+    return space.from_layers(out, 1)
 
 
 def transform_inputs(space: WeightSpace, xs: list, rot, zoom, shift) -> list:

@@ -5,6 +5,10 @@ biases ``b_i`` (d_i), i = 1..L. Hidden layers 1..L-1 can be permuted; the
 input and output dimensions cannot, so they are folded into the channel axis.
 A tensor is stored channels last as ``(batch, *hidden sizes, fixed * C)``:
 its hidden axes are the hidden layers it touches, in increasing order.
+
+With ``io=True`` the input and output neurons count as permutable too (the
+"NP" space of Zhou et al.'s neural functionals): every layer is an axis and
+nothing is folded. The same equivariant layers then act on that larger group.
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ class Tensor:
 @dataclass(frozen=True)
 class WeightSpace:
     widths: tuple  # d_0 .. d_L
+    io: bool = False  # the input and output neurons are permutable too (NFN-NP)
 
     def __post_init__(self):
         if len(self.widths) < 3:
@@ -54,17 +59,19 @@ class WeightSpace:
         return len(self.widths) - 1
 
     def is_hidden(self, layer: int) -> bool:
-        return 1 <= layer <= self.depth - 1
+        """Whether ``layer``'s neurons are a permutable axis."""
+        return 1 <= layer <= self.depth - 1 or (self.io and layer in (0, self.depth))
 
     @property
     def tensors(self) -> list[Tensor]:
         d, L = self.widths, self.depth
         out = []
+        folded = lambda a: 1 if self.is_hidden(a) else d[a]  # noqa: E731
         for i in range(1, L + 1):
-            w_fixed = (d[0] if i == 1 else 1) * (d[L] if i == L else 1)
-            out.append(Tensor(f"W{i}", tuple(a for a in (i - 1, i) if self.is_hidden(a)), w_fixed))
+            out.append(Tensor(f"W{i}", tuple(a for a in (i - 1, i) if self.is_hidden(a)),
+                              (folded(0) if i == 1 else 1) * (folded(L) if i == L else 1)))
         for i in range(1, L + 1):
-            out.append(Tensor(f"b{i}", (i,) if self.is_hidden(i) else (), d[L] if i == L else 1))
+            out.append(Tensor(f"b{i}", (i,) if self.is_hidden(i) else (), folded(L) if i == L else 1))
         return out
 
     def shape(self, t: Tensor, channels: int) -> tuple:
@@ -79,12 +86,12 @@ class WeightSpace:
             if w.ndim == 3:
                 w, b = w[..., None], b[..., None]
             n = w.shape[0]
-            if i == 1:
+            if i == 1 and not self.is_hidden(0):
                 w = jnp.swapaxes(w, 1, 2).reshape(n, w.shape[2], -1)  # (B, d1, d0*C)
-            elif i == L:
+            elif i == L and not self.is_hidden(L):
                 w = w.reshape(n, w.shape[1], -1)  # (B, d_{L-1}, dL*C)
             ws.append(w)
-            bs.append(b.reshape(n, -1) if i == L else b)
+            bs.append(b.reshape(n, -1) if i == L and not self.is_hidden(L) else b)
         return ws + bs
 
     def to_layers(self, tensors, channels: int = 1) -> list:
@@ -94,11 +101,11 @@ class WeightSpace:
         layers = []
         for i, (w, b) in enumerate(zip(ws, bs), start=1):
             n = w.shape[0]
-            if i == 1:
+            if i == 1 and not self.is_hidden(0):
                 w = jnp.swapaxes(w.reshape(n, d[1], d[0], channels), 1, 2)
-            elif i == L:
+            elif i == L and not self.is_hidden(L):
                 w = w.reshape(n, d[L - 1], d[L], channels)
-            if i == L:
+            if i == L and not self.is_hidden(L):
                 b = b.reshape(n, d[L], channels)
             layers.append((w, b))
         return layers

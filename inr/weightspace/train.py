@@ -5,8 +5,6 @@ from dataclasses import dataclass, field
 
 import jax
 import jax.numpy as jnp
-import numpy as np
-import optax
 
 from inr.errors import InrError
 from inr.train.config import TrainConfig
@@ -14,9 +12,11 @@ from inr.train.fit import Select, fit, restore, start_state
 from inr.train.samplers import signal_fits_only
 from inr.train.optim import make_optimizer
 from inr.collections.split import split_by_signal
-from inr.weightspace.data import WeightData, augment_inputs, permute_batch, standardize, standardizer
+from inr.weightspace.data import (WeightData, augment_inputs, batched, flip_signs, permute_batch, standardize,
+                                  standardizer)
 from inr.weightspace.models import WEIGHT_MODELS, DWSNetConfig, WeightModelConfig, upgrade_v1
 from inr.weightspace.probes import make_probe
+from inr.weightspace.tasks import TASKS, Task
 
 
 def _train_defaults() -> TrainConfig:
@@ -30,7 +30,8 @@ class WeightTrainConfig:
     kind = "weights"  # its sections in a config file (inr.config.RUN_KINDS)
 
     task: str = "classify"
-    """classify: predict each field's label"""
+    """classify: predict each field's label | edit: predict new weights whose field shows the picture
+    dilated (INR editing, image collections)"""
     seed: int = 0
     """seed of the split, the initialisation and the batches"""
     split: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
@@ -43,6 +44,10 @@ class WeightTrainConfig:
     """random hidden-neuron permutations of each training example"""
     input_augment: bool = False
     """DWSNets' input-space augmentations of 2-D fields: rotation (45 deg), shift (0.25), zoom (20%), 1% dropout"""
+    edit_kernel: int = 3
+    """edit: side of the dilation's square kernel, in pixels"""
+    sign_augment: bool = False
+    """random sign flips of each training example's hidden neurons (fields with an odd activation, e.g. sine)"""
 
 
 RENAMED = {k: f"train.{v}" for k, v in {"steps": "steps", "batch_size": "batch_size", "lr": "lr",
@@ -63,36 +68,44 @@ def upgrade_config(saved: dict) -> dict:
     return saved
 
 
-def predict(apply, params, xs, batch: int = 256) -> np.ndarray:
-    """Predicted class of every example, in fixed-size batches (the last one
-    padded, so ``apply`` compiles once)."""
-    n = xs[0].shape[0]
-    preds = []
-    for s in range(0, n, batch):
-        part = [x[s:s + batch] for x in xs]
-        pad = batch - part[0].shape[0]
-        if pad:
-            part = [jnp.concatenate([p, jnp.repeat(p[-1:], pad, axis=0)]) for p in part]
-        preds.append(np.asarray(jnp.argmax(apply(params, part), -1))[: batch - pad])
-    return np.concatenate(preds) if preds else np.zeros((0,), np.int64)
+def build_model(cfg: WeightTrainConfig, space, n_out: int, probe):
+    """The configured model, with the head ``n_out`` asks for (0: an equivariant weight-space head)."""
+    return WEIGHT_MODELS.get(cfg.model.name)(cfg.model, space, n_out, probe, equivariant=n_out == 0)
 
 
-def make_loss(cfg: WeightTrainConfig, model, space, stats):
-    """``loss(params, data, key)``: cross-entropy on a random batch of
-    ``data = {"x": tensors, "y": labels}``, augmented as configured (input
-    augmentation acts on raw weights, so those tensors are standardized per batch)."""
+def predictor(model, task: Task):
+    """Jitted ``(params, standardized tensors) -> the task's predictions``."""
+    return jax.jit(lambda params, xs: task.predict(model.apply(params, xs), xs))
+
+
+def make_loss(cfg: WeightTrainConfig, model, task: Task, space, stats):
+    """``loss(params, data, key)``: the task's loss on a random batch of
+    ``data = {"x": raw tensors, "y": targets}``, augmented as configured (sign
+    flips and input-space changes act on raw weights, so batches are
+    standardized after them)."""
 
     def loss_fn(params, data, key):
         idx = jax.random.randint(key, (cfg.train.batch_size,), 0, data["y"].shape[0])
         batch = [x[idx] for x in data["x"]]
+        if cfg.sign_augment:
+            batch = flip_signs(space, jax.random.fold_in(key, 3), batch)
         if cfg.input_augment:
-            batch = standardize(augment_inputs(space, jax.random.fold_in(key, 2), batch), stats)
+            batch = augment_inputs(space, jax.random.fold_in(key, 2), batch)
+        batch = standardize(batch, stats)
         if cfg.augment:
             batch = permute_batch(space, jax.random.fold_in(key, 1), batch)
-        logits = model.apply(params, batch)
-        return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, data["y"][idx]))
+        return task.loss(model.apply(params, batch), batch, data["y"][idx])
 
     return loss_fn
+
+
+def check_symmetry(cfg: WeightTrainConfig, data: WeightData) -> None:
+    """Sign flips (as augmentation or as a model's invariance) keep a field only for odd activations."""
+    act = data.field.model.activation
+    if (cfg.sign_augment or cfg.model.sign_invariant) and not act.odd:
+        what = "sign_augment" if cfg.sign_augment else f"model {cfg.model.name}"
+        raise InrError(f"{what} assumes that flipping a neuron's signs keeps the field (an odd activation "
+                       f"such as sine); these fields use {act.name}")
 
 
 def check_config(cfg: WeightTrainConfig) -> None:
@@ -101,42 +114,41 @@ def check_config(cfg: WeightTrainConfig) -> None:
     signal_fits_only(cfg.train.sampler, "weight-space training")
 
 
-def train_classifier(cfg: WeightTrainConfig, data: WeightData, quiet: bool = False, checkpoint=None,
-                     resume: bool = False) -> dict:
-    """Fit a classifier through the one training loop (the best validation
-    weights kept); return params, the split, standardization and metrics.
-    ``checkpoint`` is where the loop saves (and, with ``resume``, reads) its state."""
+def train_model(cfg: WeightTrainConfig, data: WeightData, quiet: bool = False, checkpoint=None,
+                resume: bool = False) -> dict:
+    """Fit the model for ``cfg.task`` through the one training loop (the best
+    validation weights kept); return params, the split, standardization,
+    metrics and every split's predictions. ``checkpoint`` is where the loop
+    saves (and, with ``resume``, reads) its state."""
     check_config(cfg)
-    if data.labels is None:
-        raise InrError("classification needs labels; this collection has fields without one")
+    check_symmetry(cfg, data)
     splits = split_by_signal(data.sources, cfg.split, cfg.seed)
     if len(splits["train"]) == 0 or len(splits["val"]) == 0:
         raise InrError(f"split {cfg.split}: too few signals for a train and a validation set")
-    stats = standardizer(data.tensors, splits["train"])
+    stats = standardizer(data.tensors, splits["train"], center=not cfg.model.sign_invariant)
+    task = TASKS.get(cfg.task)(cfg, data, stats)
+    if task.targets is None:
+        raise InrError("classification needs labels; this collection has fields without one")
     xs = standardize(data.tensors, stats)
-    labels = np.asarray(data.labels)
-    n_classes = int(labels.max()) + 1
-    model = WEIGHT_MODELS.get(cfg.model.name)(cfg.model, data.space, n_classes,
-                                              make_probe(data.field, data.space, stats))
+    model = build_model(cfg, data.space, task.n_out, make_probe(data.field, data.space, stats))
     init_key, train_key = jax.random.split(jax.random.PRNGKey(cfg.seed))
     optimizer = make_optimizer(cfg.train)
-    select = Select("val_accuracy", "max")
+    select = Select(f"val_{task.metric}", task.better)
     state = start_state(model.init(init_key), optimizer, cfg.train, select=select)
     if resume:
         state = restore(checkpoint, state)
-    train = {"x": [x[splits["train"]] for x in (data.tensors if cfg.input_augment else xs)],
-             "y": jnp.asarray(labels[splits["train"]])}
-    apply = jax.jit(model.apply)
-    val_x, val_y = [x[splits["val"]] for x in xs], labels[splits["val"]]
-    state = fit(make_loss(cfg, model, data.space, stats), state, train, cfg.train, optimizer, key=train_key,
-                evaluate=lambda p: {"val_accuracy": float(np.mean(predict(apply, p, val_x) == val_y))},
+    train = {"x": [x[splits["train"]] for x in data.tensors], "y": jnp.asarray(task.targets[splits["train"]])}
+    predict = predictor(model, task)
+    val_x, val_y = [x[splits["val"]] for x in xs], task.targets[splits["val"]]
+    state = fit(make_loss(cfg, model, task, data.space, stats), state, train, cfg.train, optimizer, key=train_key,
+                evaluate=lambda p: {select.metric: task.score(batched(predict, p, val_x), val_y)},
                 select=select, checkpoint=checkpoint, quiet=quiet, desc=f"train {cfg.model.name}")
     params = state.extra["best"]
     metrics = {"steps": state.step, "best_step": int(state.extra["best_step"]), "seconds": state.seconds,
                "parameters": int(sum(x.size for x in jax.tree_util.tree_leaves(params)))}
-    predictions = {name: predict(apply, params, [x[idx] for x in xs]) for name, idx in splits.items() if len(idx)}
+    predictions = {name: batched(predict, params, [x[idx] for x in xs]) for name, idx in splits.items() if len(idx)}
     for name, pred in predictions.items():
-        metrics[f"{name}_accuracy"] = float(np.mean(pred == labels[splits[name]]))
+        metrics[f"{name}_{task.metric}"] = task.score(pred, task.targets[splits[name]])
         metrics[f"{name}_count"] = int(len(pred))
     return {"params": params, "splits": splits, "stats": stats, "metrics": metrics, "history": state.history,
-            "n_classes": n_classes, "predictions": predictions}
+            "n_out": task.n_out, "predictions": predictions, "task": task}

@@ -112,7 +112,8 @@ def test_block_families_of_an_internal_weight():
     assert matched == [(), (1,), (1, 2), (2,)]
 
 
-@pytest.mark.parametrize("attention", [False, True])
+# with attention under -m slow: the attention maps' equivariance is tested per layer above
+@pytest.mark.parametrize("attention", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_dwsnet_is_invariant_and_trains_every_block(attention):
     widths = (2, 4, 6, 1)
     space = WeightSpace(widths)
