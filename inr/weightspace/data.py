@@ -59,6 +59,11 @@ def standardize(tensors: list, stats) -> list:
     return [(t - m) / s for t, (m, s) in zip(tensors, stats)]
 
 
+def unstandardize(tensors: list, stats) -> list:
+    """The raw weights of standardized ``tensors`` (the inverse of :func:`standardize`)."""
+    return [t * s + m for t, (m, s) in zip(tensors, stats)]
+
+
 def permute_batch(space: WeightSpace, key, xs: list) -> list:
     """A random hidden-neuron permutation per example (augmentation; the function each represents is unchanged)."""
     n = xs[0].shape[0]

@@ -235,7 +235,7 @@ class GraphNet(nnx.Module):
     def __init__(self, cfg: GraphNetConfig, space: WeightSpace, n_out: int, probe: Probe | None,
                  rngs: nnx.Rngs, equivariant: bool = False):
         c, d, L = cfg.channels, space.widths, space.depth
-        self.space, self.sign = space, cfg.name == "scale_gmn"
+        self.space, self.sign = space, cfg.sign_invariant
         self.probes = GraphProbes(probe, cfg.probes, rngs) if cfg.probes else None
         self.embed = NodeEmbedding(space, 1 + cfg.probes, c, not self.sign, rngs)
         self.layers = nnx.List([self.LAYERS[cfg.name](space, c, rngs) for _ in range(cfg.layers)])

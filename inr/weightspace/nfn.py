@@ -26,6 +26,7 @@ channel per weight instead.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -62,6 +63,8 @@ class NFNConfig(WeightModelConfig):
     """probe points whose per-neuron activations join the first layer (as model dws; 0: weights only)"""
     head: list[int] = field(default_factory=lambda: [256, 256])
     """hidden widths of the head MLP"""
+    io: ClassVar[bool] = False
+    """its layers also treat the input and output neurons as permutable (NP)"""
 
 
 @register_variant(WeightModelConfig, "nfn_hnp")
@@ -75,6 +78,7 @@ class NFNHNPConfig(NFNConfig):
 class NFNNPConfig(NFNConfig):
     name: str = "nfn_np"
     norm: bool = True
+    io: ClassVar[bool] = True
 
 
 def fourier_features(xs: list, n: int, scale: float) -> list:
@@ -115,7 +119,7 @@ class NFN(nnx.Module):
     def __init__(self, cfg: NFNConfig, space: WeightSpace, n_out: int, probe: Probe | None, rngs: nnx.Rngs,
                  equivariant: bool = False):
         self.cfg, self.space = cfg, space
-        self.inner = WeightSpace(space.widths, io=True) if cfg.name == "nfn_np" else space
+        self.inner = WeightSpace(space.widths, io=True) if cfg.io else space
         c0 = 1 + 2 * cfg.fourier
         chans = [c0] + [cfg.channels] * cfg.layers
         self.layers = nnx.List([dws.DWSLinear(self.inner, a, b, pool="mean", rngs=rngs)

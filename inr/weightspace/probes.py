@@ -13,6 +13,7 @@ import jax.numpy as jnp
 
 from inr.fields.layout import from_mlp_layers
 from inr.fields.model import Field
+from inr.weightspace.data import unstandardize
 from inr.weightspace.space import WeightSpace
 
 
@@ -30,8 +31,7 @@ def make_probe(field: Field, space: WeightSpace, stats) -> Probe:
     with). The caller checks that ``field`` has the widths of ``space``."""
 
     def probe(coords, xs):
-        raw = [x * s + m for x, (m, s) in zip(xs, stats)]
-        params = from_mlp_layers([(w[..., 0], b[..., 0]) for w, b in space.to_layers(raw, 1)])
+        params = from_mlp_layers([(w[..., 0], b[..., 0]) for w, b in space.to_layers(unstandardize(xs, stats), 1)])
         acts = jax.vmap(field.activations, in_axes=(0, None))(params, coords)
         return [jnp.swapaxes(a, 1, 2) for a in acts]
 

@@ -20,7 +20,7 @@ from inr.config import read_yaml
 from inr.rundir import building, check_output, resume_dir
 from inr.runs import CHECKPOINT
 from inr.schema import from_dict, to_dict
-from inr.weightspace.data import batched, from_collection, standardize
+from inr.weightspace.data import batched, from_collection, standardize, unstandardize
 from inr.weightspace.probes import make_probe
 from inr.weightspace.space import WeightSpace
 from inr.weightspace.tasks import TASKS
@@ -52,7 +52,6 @@ def train_run(cfg: WeightTrainConfig, collection, out, *, overwrite: bool = Fals
         if Path(saved_collection).resolve() != Path(collection).resolve():
             raise InrError(f"{out}: was trained on {saved_collection}, not {collection}")
     check_config(cfg)
-    TASKS.get(cfg.task)  # an unknown task is an error before anything is read or written
     data = from_collection(load_collection(collection), collection)
     with building(out, overwrite=overwrite, resume=resume, marker=CHECKPOINT) as work:
         if not resume:
@@ -131,8 +130,8 @@ def _write_edited(out, model, params, data, stats, run_dir, overwrite: bool) -> 
     """The fields with the model's change added, as a collection (same field
     model, layout and records; each record names the editing run)."""
     space = data.space
-    apply = jax.jit(lambda p, xs: space.to_flat([(x + d) * s + m for x, d, (m, s)
-                                                 in zip(xs, model.apply(p, xs), stats)]))
+    apply = jax.jit(lambda p, xs: space.to_flat(unstandardize([x + d for x, d in zip(xs, model.apply(p, xs))],
+                                                              stats)))
     weights = batched(apply, params, standardize(data.tensors, stats))
     records = [{**{k: v for k, v in r.items() if k != "metrics"}, "edited_by": str(run_dir)}
                for r in data.meta["fields"]]

@@ -33,7 +33,7 @@ from inr.registry import Registry
 from inr.schema import from_dict
 from inr.modalities.image_io import picture_grid, write_image
 from inr.plots import confusion_png, drawn
-from inr.weightspace.data import WeightData, batched, standardize
+from inr.weightspace.data import WeightData, batched, standardize, unstandardize
 
 EDIT_EXAMPLES = 8
 """fields shown in edit.png"""
@@ -116,8 +116,7 @@ def render(data: WeightData, stats, xs):
     space, field, meta = data.space, data.field, data.meta
     norm = normalization(meta)
     coords = jnp.asarray(grid(tuple(meta["signal"]["shape"])).reshape(-1, field.in_dim))
-    raw = [x * s + m for x, (m, s) in zip(xs, stats)]
-    params = from_mlp_layers([(w[..., 0], b[..., 0]) for w, b in space.to_layers(raw, 1)])
+    params = from_mlp_layers([(w[..., 0], b[..., 0]) for w, b in space.to_layers(unstandardize(xs, stats), 1)])
     out = jax.vmap(field.apply, in_axes=(0, None))(params, coords)
     return ((out - norm["offset"]) / norm["scale"]).reshape(out.shape[0], -1)
 
@@ -143,7 +142,7 @@ def edit(cfg, data: WeightData, stats) -> Task:
         starts from), and edit.png: the first fields as fitted, edited, and
         the dilated targets, one row each."""
         xs = standardize([x[idx] for x in data.tensors], stats)
-        before = batched(lambda _, x: render(data, stats, x), None, xs)
+        before = batched(jax.jit(lambda _, x: render(data, stats, x)), None, xs)
         metrics[f"{part}_mse_unedited"] = float(np.mean(np.square(before - targets[idx])))
         n, shape = min(EDIT_EXAMPLES, len(idx)), tuple(data.meta["signal"]["shape"]) + (-1,)
         tiles = [np.clip(row[i].reshape(shape), 0.0, 1.0) for row in (before, pred, targets[idx]) for i in range(n)]

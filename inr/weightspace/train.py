@@ -112,6 +112,7 @@ def check_config(cfg: WeightTrainConfig) -> None:
     if cfg.train.batch_size < 1:
         raise InrError(f"train.batch_size must be >= 1 for weight-space training (got {cfg.train.batch_size})")
     signal_fits_only(cfg.train.sampler, "weight-space training")
+    TASKS.get(cfg.task)  # an unknown task is an error before anything is read or written
 
 
 def train_model(cfg: WeightTrainConfig, data: WeightData, quiet: bool = False, checkpoint=None,
