@@ -25,11 +25,13 @@ class Functional(NamedTuple):
     """``(key) -> params``, the module's state as a plain tree"""
     apply: Callable
     """``(params, *args) -> output``: the module with ``params`` called on ``args``"""
+    template: dict
+    """the tree ``init`` returns, as shapes and dtypes (``jax.ShapeDtypeStruct`` leaves)"""
 
 
 def functional(build: Callable[[nnx.Rngs], nnx.Module]) -> Functional:
     """Pure ``init`` / ``apply`` of the module ``build(rngs)`` makes."""
-    graph = nnx.graphdef(nnx.eval_shape(lambda: build(nnx.Rngs(0))))
+    graph, state = nnx.split(nnx.eval_shape(lambda: build(nnx.Rngs(0))))
 
     def init(key):
         return nnx.to_pure_dict(nnx.state(build(nnx.Rngs(key))))
@@ -37,7 +39,7 @@ def functional(build: Callable[[nnx.Rngs], nnx.Module]) -> Functional:
     def apply(params, *args):
         return nnx.merge(graph, params)(*args)
 
-    return Functional(init, apply)
+    return Functional(init, apply, nnx.to_pure_dict(state))
 
 
 def scaled_normal(scale: float = 1.0):
@@ -49,6 +51,11 @@ def dense(n_in: int, n_out: int, rngs: nnx.Rngs, scale: float = 1.0, bias: bool 
     """A linear layer with :func:`scaled_normal` kernels and zero biases
     (``scale = sqrt(2)``: He normal)."""
     return nnx.Linear(n_in, n_out, use_bias=bias, kernel_init=scaled_normal(scale), rngs=rngs)
+
+
+def layer_norm(d: int, rngs: nnx.Rngs, epsilon: float = 1e-6) -> nnx.LayerNorm:
+    """A LayerNorm over ``d`` channels, its variance computed as E[(x - mean)^2]."""
+    return nnx.LayerNorm(d, epsilon=epsilon, use_fast_variance=False, rngs=rngs)
 
 
 def relu_mlp(layers, x):
@@ -76,4 +83,4 @@ def read_params(f, prefix: str, net: Functional, format_version: int):
     """``net``'s parameters under ``prefix`` of the open weight file ``f``
     (:func:`inr.io.open_tree`), matched to the module's tree by name and shape;
     files of format version 1 (the hand-written networks) by their old names."""
-    return f.tree(prefix, jax.eval_shape(net.init, jax.random.PRNGKey(0)), v1_name if format_version < 2 else None)
+    return f.tree(prefix, net.template, v1_name if format_version < 2 else None)

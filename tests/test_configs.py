@@ -97,8 +97,9 @@ def test_smoke_config_shrinks_a_run_of_every_kind():
     assert (many.model.hidden_width, many.train.steps, many.collection.meta.train.steps) == (64, 20, 20)
     weights = run_config(smoke, ["model.name=mlp"], {}, WeightTrainConfig)
     assert (weights.model.head, weights.train.steps) == ([32], 60)
-    for name in ("nfn_np", "ng_gnn", "scale_gmn"):
+    for name in ("nfn_np", "ng_gnn", "ng_t", "scale_gmn"):
         assert run_config(smoke, [f"model.name={name}"], {}, WeightTrainConfig).model.channels == 4
+    assert run_config(smoke, ["model.name=ng_t"], {}, WeightTrainConfig).model.heads == 2
     diffusion = run_config(smoke, ["model.name=dws"], {}, DiffusionConfig)
     assert (diffusion.model.channels, diffusion.timesteps, diffusion.train.steps) == (4, 100, 200)
     assert run_config(smoke, [], {}, DiffusionConfig).model.width == 32  # the transformer's own keys

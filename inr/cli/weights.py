@@ -39,7 +39,7 @@ def register(sub) -> None:
     wt.add_argument("--task", choices=["classify", "edit"], help="task: classify (the default: each field's "
                     "label) or edit (new weights whose field shows the picture dilated)")
     wt.add_argument("--model", metavar="NAME", help="model.name: dws (DWSNet, the default), nfn_hnp, nfn_np "
-                    "(neural functionals), ng_gnn, scale_gmn (graph metanetworks), mlp (the flattened-weights "
+                    "(neural functionals), ng_gnn, ng_t, scale_gmn (graph metanetworks), mlp (the flattened-weights "
                     "MLP), or a registered model of your own")
     add_config(wt)
     add_out(wt, "RUNDIR", "run directory")

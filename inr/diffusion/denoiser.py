@@ -24,7 +24,7 @@ import numpy as np
 from flax import nnx
 
 from inr.diffusion.tokens import Tokenizer
-from inr.learned import Functional, dense, functional
+from inr.learned import Functional, dense, functional, layer_norm
 from inr.registry import Registry
 from inr.schema import RENAMED, own_keys, register_variant
 from inr.weightspace import dws
@@ -120,10 +120,6 @@ DENOISERS: Registry = Registry("denoiser")
 ``apply(params, x_t, t) -> prediction``"""
 
 
-def _norm(d: int, rngs: nnx.Rngs) -> nnx.LayerNorm:
-    return nnx.LayerNorm(d, epsilon=1e-6, use_fast_variance=False, rngs=rngs)
-
-
 def timestep_embedding(t, dim: int, max_period: float = 10000.0):
     half = dim // 2
     freqs = jnp.exp(-np.log(max_period) * jnp.arange(half) / half)
@@ -146,7 +142,7 @@ class Block(nnx.Module):
 
     def __init__(self, d: int, heads: int, mlp_ratio: int, rngs: nnx.Rngs):
         self.heads = heads
-        self.ln1, self.ln2 = _norm(d, rngs), _norm(d, rngs)
+        self.ln1, self.ln2 = layer_norm(d, rngs), layer_norm(d, rngs)
         self.qkv, self.proj = dense(d, 3 * d, rngs), dense(d, d, rngs, 0.5)
         self.fc1, self.fc2 = dense(d, mlp_ratio * d, rngs), dense(mlp_ratio * d, d, rngs, 0.5)
 
@@ -166,7 +162,7 @@ class Transformer(nnx.Module):
         self.pos = nnx.Param(jax.random.normal(rngs.params(), (len(pieces) + 1, d)) * 0.02)
         self.time = _time_layers(d, rngs)
         self.blocks = nnx.List([Block(d, cfg.heads, cfg.mlp_ratio, rngs) for _ in range(cfg.depth)])
-        self.ln_out = _norm(d, rngs)
+        self.ln_out = layer_norm(d, rngs)
 
     def __call__(self, xt, t):
         tokens = [enc(x) for x, enc in zip(self.tok.split(xt, self.token_size), self.enc)]
@@ -216,7 +212,7 @@ class FiLMBlock(nnx.Module):
     """A residual MLP block whose normalised input is scaled and shifted by the timestep."""
 
     def __init__(self, d: int, hidden: int, rngs: nnx.Rngs):
-        self.ln, self.film = _norm(d, rngs), dense(d, 2 * d, rngs, 0.1)
+        self.ln, self.film = layer_norm(d, rngs), dense(d, 2 * d, rngs, 0.1)
         self.fc1, self.fc2 = dense(d, hidden, rngs), dense(hidden, d, rngs, 0.5)
 
     def __call__(self, h, temb):
@@ -230,7 +226,7 @@ class MLPDenoiser(nnx.Module):
         self.enc = dense(tok.size, d, rngs)
         self.time = _time_layers(d, rngs)
         self.blocks = nnx.List([FiLMBlock(d, cfg.mlp_ratio * d, rngs) for _ in range(cfg.depth)])
-        self.ln_out, self.dec = _norm(d, rngs), dense(d, tok.size, rngs, 0.1)
+        self.ln_out, self.dec = layer_norm(d, rngs), dense(d, tok.size, rngs, 0.1)
 
     def __call__(self, xt, t):
         temb = jax.nn.silu(_time(self.time, t))

@@ -99,15 +99,14 @@ def build(cfg: DiffusionConfig, tok: Tokenizer):
 
 
 def init_state(cfg: DiffusionConfig, tok: Tokenizer) -> FitState:
-    init, _ = build(cfg, tok)
-    return start_state(init(jax.random.PRNGKey(cfg.seed)), make_optimizer(cfg.train), cfg.train)
+    return start_state(build(cfg, tok).init(jax.random.PRNGKey(cfg.seed)), make_optimizer(cfg.train), cfg.train)
 
 
 def make_loss(cfg: DiffusionConfig, tok: Tokenizer, augment=None):
     """``loss(params, data, key)``: the MSE of the prediction (x0 or v) on a
     batch of random fields of ``data`` (moved by ``augment(key, x0)`` if
     given), random timesteps and noise."""
-    _, apply = build(cfg, tok)
+    apply = build(cfg, tok).apply
     sched, target = schedule_of(cfg), PREDICTIONS.get(cfg.prediction).target
 
     def loss_fn(params, data, key):

@@ -16,27 +16,33 @@ weights (edge features).
   (``rho(x) + rho(-x)``), aggregation is a mean, the readout pools
   symmetrized neuron states. So its predictions are invariant to sign flips
   as well as permutations.
+- NG-T (Kofinas et al.'s neural-graph transformer, after Diao & Loynd's
+  relational transformer, ICLR 2023): every pair of neurons carries an edge
+  state (a learned "no edge" state where the MLP has no weight), attention
+  over all neurons whose queries, keys and values are modulated by the pair's
+  edge state, then post-LayerNorm node and edge MLPs.
 
 The graph of these small MLPs is stored densely, layer by layer: neuron
 states ``(B, d_l, C)`` for l = 0..L and edge states ``(B, d_{l-1}, d_l, C)``
 for l = 1..L; an aggregation over a layer's incoming edges is a reduction
 over an axis (the dense form of a segment sum). Only the input and output
 neurons carry per-neuron embeddings, so permuting a hidden layer's neurons is
-a graph automorphism; probe features (each neuron's activations at learned
-input points, the input neurons' being the points themselves) join the node
-features.
+a graph automorphism (NG-T, whose attention sees all the neurons as one set,
+tells the hidden layers apart by each layer's own node-embedding bias); probe
+features (each neuron's activations at learned input points, the input
+neurons' being the points themselves) join the node features.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from math import log
+from math import gcd, log
 from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from inr.learned import Functional, dense, functional, relu_mlp
+from inr.learned import Functional, dense, functional, layer_norm, relu_mlp
 from inr.schema import register_variant
 from inr.weightspace.dws import channel_norm
 from inr.weightspace.models import WEIGHT_MODELS, Gain, WeightModelConfig, check_probes, mlp_layers
@@ -56,6 +62,8 @@ class GraphNetConfig(WeightModelConfig):
     """probe points whose per-neuron activations join the node features (0: weights only)"""
     head: list[int] = field(default_factory=lambda: [128, 128])
     """hidden widths of the head MLP"""
+    dense_graph: ClassVar[bool] = False
+    """the layers see every pair of neurons (one N x N edge state) rather than the MLP's layered edges"""
 
 
 @register_variant(WeightModelConfig, "ng_gnn")
@@ -69,6 +77,15 @@ class NGGNNConfig(GraphNetConfig):
 class ScaleGMNConfig(GraphNetConfig):
     name: str = "scale_gmn"
     sign_invariant: ClassVar[bool] = True
+
+
+@register_variant(WeightModelConfig, "ng_t")
+@dataclass
+class NGTConfig(GraphNetConfig):
+    name: str = "ng_t"
+    heads: int = 4
+    """attention heads (gcd(heads, channels) if heads does not divide channels)"""
+    dense_graph: ClassVar[bool] = True
 
 
 def graph_features(space: WeightSpace, xs: list) -> tuple[list, list]:
@@ -222,6 +239,67 @@ class SignGMNLayer(nnx.Module):
         return channel_norm(out), channel_norm(e)
 
 
+class DenseGraph(nnx.Module):
+    """The layered graph <-> one graph of all N = sum(d_l) neurons: node states
+    ``(B, N, C)`` and an edge state for every ordered pair ``(B, N, N, C)``,
+    the MLP's weights in their blocks (row: the sending neuron) and a learned
+    "no edge" state elsewhere (the same for every pair, so permutations of
+    hidden neurons still just permute rows and columns)."""
+
+    def __init__(self, space: WeightSpace, c: int, rngs: nnx.Rngs):
+        self.widths = tuple(space.widths)
+        self.absent = nnx.Param(jax.random.normal(rngs.params(), (c,)))
+
+    def offsets(self) -> list[int]:
+        return [sum(self.widths[:l]) for l in range(len(self.widths) + 1)]
+
+    def pack(self, h: list, e: list) -> tuple:
+        o, x = self.offsets(), jnp.concatenate(h, 1)
+        full = jnp.broadcast_to(self.absent[...], (x.shape[0], o[-1], o[-1], x.shape[-1]))
+        for l, w in enumerate(e):
+            full = full.at[:, o[l]:o[l + 1], o[l + 1]:o[l + 2]].set(w)
+        return x, full
+
+    def unpack(self, x, full) -> tuple[list, list]:
+        o = self.offsets()
+        h = [x[:, o[l]:o[l + 1]] for l in range(len(self.widths))]
+        return h, [full[:, o[l]:o[l + 1], o[l + 1]:o[l + 2]] for l in range(len(self.widths) - 1)]
+
+
+class RTLayer(nnx.Module):
+    """One NG-T layer on the dense graph (:class:`DenseGraph`): relational
+    attention ``a_ij = softmax_j((q_i + Q e_ij) . (k_j + K e_ij))``, values
+    ``v_j * G e_ij + V e_ij``; then a node MLP, each residual and post-LayerNorm;
+    then every edge from ``[e_ij, e_ji]`` and its two neurons, and an edge MLP."""
+
+    def __init__(self, c: int, heads: int, rngs: nnx.Rngs):
+        self.heads = gcd(heads, c)
+        self.qkv = dense(c, 3 * c, rngs, bias=False)
+        self.qkv_edge = dense(c, 4 * c, rngs, bias=False)
+        self.attn_out = dense(c, c, rngs)
+        self.node_fc1, self.node_fc2 = dense(c, 2 * c, rngs, bias=False), dense(2 * c, c, rngs)
+        self.edge_pair, self.edge_src, self.edge_dst = dense(2 * c, 2 * c, rngs), \
+            dense(c, 2 * c, rngs, bias=False), dense(c, 2 * c, rngs, bias=False)
+        self.edge_out = dense(2 * c, c, rngs)
+        self.edge_fc1, self.edge_fc2 = dense(c, 2 * c, rngs, bias=False), dense(2 * c, c, rngs)
+        self.norms = nnx.List([layer_norm(c, rngs, 1e-5) for _ in range(4)])
+
+    def __call__(self, x, e):
+        b, n, c = x.shape
+        h = self.heads
+        q, k, v = jnp.split(self.qkv(x).reshape(b, n, h, 3 * c // h), 3, -1)
+        eq, ek, ev, eg = jnp.split(self.qkv_edge(e).reshape(b, n, n, h, 4 * c // h), 4, -1)
+        qs, ks, vs = q[:, :, None] + eq, k[:, None, :] + ek, v[:, None, :] * eg + ev
+        attn = jax.nn.softmax(jnp.einsum("bijhd,bijhd->bhij", qs, ks) * (h / c) ** 0.5, -1)
+        out = jnp.einsum("bhij,bijhd->bihd", attn, vs).reshape(b, n, c)
+        x = self.norms[0](x + self.attn_out(out))
+        x = self.norms[1](x + self.node_fc2(jax.nn.gelu(self.node_fc1(x))))
+        pair = self.edge_pair(jnp.concatenate([e, jnp.swapaxes(e, 1, 2)], -1))
+        m = pair + self.edge_src(x)[:, :, None] + self.edge_dst(x)[:, None, :]
+        e = self.norms[2](e + self.edge_out(jax.nn.gelu(m)))
+        return x, self.norms[3](e + self.edge_fc2(jax.nn.gelu(self.edge_fc1(e))))
+
+
 class GraphNet(nnx.Module):
     """Embedding -> message-passing layers -> readout: per hidden layer a pooled
     summary of its neurons (NG-GNN: mean and max; ScaleGMN: the mean of their
@@ -230,7 +308,9 @@ class GraphNet(nnx.Module):
     state is read out as a change of its weight or bias instead (linear maps
     without bias for ScaleGMN, so the change flips with the neuron)."""
 
-    LAYERS: ClassVar[dict] = {"ng_gnn": GNNLayer, "scale_gmn": SignGMNLayer}
+    LAYERS: ClassVar[dict] = {"ng_gnn": lambda space, cfg, rngs: GNNLayer(space, cfg.channels, rngs),
+                              "scale_gmn": lambda space, cfg, rngs: SignGMNLayer(space, cfg.channels, rngs),
+                              "ng_t": lambda space, cfg, rngs: RTLayer(cfg.channels, cfg.heads, rngs)}
 
     def __init__(self, cfg: GraphNetConfig, space: WeightSpace, n_out: int, probe: Probe | None,
                  rngs: nnx.Rngs, equivariant: bool = False):
@@ -238,7 +318,8 @@ class GraphNet(nnx.Module):
         self.space, self.sign = space, cfg.sign_invariant
         self.probes = GraphProbes(probe, cfg.probes, rngs) if cfg.probes else None
         self.embed = NodeEmbedding(space, 1 + cfg.probes, c, not self.sign, rngs)
-        self.layers = nnx.List([self.LAYERS[cfg.name](space, c, rngs) for _ in range(cfg.layers)])
+        self.dense = DenseGraph(space, c, rngs) if cfg.dense_graph else None
+        self.layers = nnx.List([self.LAYERS[cfg.name](space, cfg, rngs) for _ in range(cfg.layers)])
         self.readout = dense(c, c, rngs, scale=2 ** 0.5) if self.sign else None
         pooled = (L - 1) * c * (1 if self.sign else 2) + (d[0] + d[L]) * c
         self.head = None if equivariant else mlp_layers([pooled, *cfg.head, n_out], rngs)
@@ -251,9 +332,11 @@ class GraphNet(nnx.Module):
         if self.probes is not None:
             nodes = [jnp.concatenate([x, p], -1) for x, p in zip(nodes, self.probes(xs))]
         h, e = self.embed(nodes, edges)
-        for layer in self.layers:
+        if self.dense is not None:
+            h, e = self.dense.pack(h, e)
+        for layer in self.layers:  # a classifier's last edge update is unused: jit drops it
             h, e = layer(h, e)
-        return h, e
+        return self.dense.unpack(h, e) if self.dense is not None else (h, e)
 
     def __call__(self, xs: list):
         h, e = self.states(xs)
@@ -270,6 +353,7 @@ class GraphNet(nnx.Module):
 
 
 @WEIGHT_MODELS.register("ng_gnn")
+@WEIGHT_MODELS.register("ng_t")
 @WEIGHT_MODELS.register("scale_gmn")
 def graph_net(cfg: GraphNetConfig, space: WeightSpace, n_out: int, probe: Probe | None = None,
               equivariant: bool = False) -> Functional:

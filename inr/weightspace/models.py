@@ -25,7 +25,7 @@ from inr.weightspace.space import WeightSpace
 class WeightModelConfig:
     """The weight-space model, typed by ``name`` (see :mod:`inr.schema`): dws
     (DWSNet) | mlp (MLP on the flattened weights) | nfn_hnp | nfn_np (neural
-    functionals, inr/weightspace/nfn.py) | ng_gnn | scale_gmn (graph
+    functionals, inr/weightspace/nfn.py) | ng_gnn | ng_t | scale_gmn (graph
     metanetworks, inr/weightspace/graph.py); each holds only its own keys."""
 
     name: str = "dws"

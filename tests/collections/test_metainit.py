@@ -66,6 +66,9 @@ def test_lr_stays_unless_learned(tmp_path):
     assert summary["lr"] == pytest.approx(3e-4, rel=1e-6)
 
 
+# the outer loop is the one training loop, whose resume is tested bit for bit in tests/train/test_fit.py and
+# through fit-many's run directories in tests/collections/test_collections.py
+@pytest.mark.slow
 def test_interrupted_meta_init_resumes_to_the_uninterrupted_init(tmp_path, monkeypatch):
     cfg = config("collection.meta.train.steps=40", limit=16)
     meta_init(cfg, tmp_path / "full", quiet=True)

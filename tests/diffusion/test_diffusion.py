@@ -105,13 +105,13 @@ def test_transformer_token_size_cuts_big_tensors_into_tokens():
     tok = Tokenizer.from_layout(mlp_layout((2, 6, 6, 1)))
     whole = DENOISERS.get("transformer")(TransformerDenoiserConfig(width=8, depth=1, heads=2), tok)
     cut = DENOISERS.get("transformer")(TransformerDenoiserConfig(width=8, depth=1, heads=2, token_size=8), tok)
-    p_whole, p_cut = whole[0](jax.random.PRNGKey(0)), cut[0](jax.random.PRNGKey(0))
+    p_whole, p_cut = whole.template, cut.init(jax.random.PRNGKey(0))  # the whole one's shapes are enough
     assert len(p_whole["enc"]) == 6 and len(p_cut["enc"]) == len(tok.pieces(8)) > 6
     assert all(e["kernel"].shape[0] <= 8 for e in p_cut["enc"].values())
     xt = jax.random.normal(jax.random.PRNGKey(1), (3, tok.size))
     # each token's decoder writes its own slice of the weights: only those under the mask get gradients
     mask = jnp.zeros(tok.size).at[12:20].set(1.0)
-    (_, out), grads = outputs_and_grads(lambda p, x, t: cut[1](p, x, t) * mask)(p_cut, xt, jnp.array([0, 10, 499]))
+    (_, out), grads = outputs_and_grads(lambda p, x, t: cut.apply(p, x, t) * mask)(p_cut, xt, jnp.array([0, 10, 499]))
     assert out.shape == xt.shape and bool(jnp.all(jnp.isfinite(out))) and bool(jnp.any(out[:, 12:20] != 0))
     hit = [i for i, d in grads["dec"].items() if float(jnp.abs(d["kernel"]).max()) > 0]
     assert [tok.pieces(8)[i] for i in hit] == [(12, 6), (18, 7)]  # b1, then the first of W2's five pieces
@@ -141,11 +141,13 @@ def permute_flat(flat, widths, perms):
     return np.concatenate(out, axis=1)
 
 
-@pytest.mark.parametrize("attention", [False, True])
+# attention's equivariance in a DWS layer: tests/weightspace/test_dws.py
+@pytest.mark.parametrize("attention", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_dws_denoiser_is_permutation_equivariant(attention):
     widths = (2, 5, 4, 1)
     tok = Tokenizer.from_layout(mlp_layout(widths))
-    init, apply = DENOISERS.get("dws")(DWSDenoiserConfig(channels=4, layers=3, heads=2, attention=attention), tok)
+    net = DENOISERS.get("dws")(DWSDenoiserConfig(channels=4, layers=3, heads=2, attention=attention), tok)
+    init, apply = net.init, net.apply
     params = init(jax.random.PRNGKey(0))
     rng = np.random.default_rng(1)
     xt = rng.normal(size=(3, tok.size)).astype(np.float32)
@@ -164,7 +166,8 @@ def test_denoiser_maps_weights_to_weights_and_reads_the_timestep(name):
     tok = Tokenizer.from_layout(mlp_layout((2, 5, 4, 1)))
     cfg = TransformerDenoiserConfig(width=8, depth=2, heads=2, mlp_ratio=2) if name == "transformer" else \
         MLPDenoiserConfig(width=8, depth=2, mlp_ratio=2)
-    init, apply = DENOISERS.get(name)(cfg, tok)
+    net = DENOISERS.get(name)(cfg, tok)
+    init, apply = net.init, net.apply
     params = init(jax.random.PRNGKey(0))
     xt = jax.random.normal(jax.random.PRNGKey(1), (3, tok.size))
     t = jnp.array([0, 100, 499])
@@ -338,6 +341,9 @@ def test_shapes_train_sample_eval_cli(tmp_path):
     assert "memorization" in metrics and "classifier" not in metrics  # shapes are not classified
 
 
+# the one loop's resume is tested bit for bit in tests/train/test_fit.py, extras such as the EMA weights
+# round-trip in its checkpoint test, and a run directory resumes in tests/weightspace/test_runs.py
+@pytest.mark.slow
 def test_interrupted_training_resumes_to_the_uninterrupted_denoiser(tmp_path, monkeypatch):
     """The EMA weights ride in the checkpoint beside the model and optimizer."""
     from inr.diffusion import train as diff_train

@@ -1,4 +1,4 @@
-"""NFN (HNP, NP), NG-GNN and ScaleGMN: each model's defining symmetry, its
+"""NFN (HNP, NP), NG-GNN, NG-T and ScaleGMN: each model's defining symmetry, its
 edit head's equivariance, sign flips, and a small trained run above chance."""
 import jax
 import jax.numpy as jnp
@@ -12,10 +12,11 @@ from tests.weightspace.test_dws import (dws_layer, permute_layers, permute_tenso
                                        siren_field)
 
 WIDTHS = (2, 5, 6, 1)
-SMALL = {"nfn_hnp": {"channels": 4, "layers": 2, "fourier": 2, "head": [8]},
-         "nfn_np": {"channels": 4, "layers": 2, "fourier": 2, "head": [8]},
-         "ng_gnn": {"channels": 4, "layers": 2, "head": [8]},
-         "scale_gmn": {"channels": 4, "layers": 2, "head": [8]}}
+SMALL = {"nfn_hnp": {"channels": 4, "layers": 1, "fourier": 2, "head": [8]},  # its layers are DWS layers
+         "nfn_np": {"channels": 4, "layers": 1, "fourier": 2, "head": [8]},
+         "ng_gnn": {"channels": 4, "layers": 1, "head": [8]},  # one layer: deeper ones stack the same kind of map
+         "ng_t": {"channels": 4, "layers": 1, "heads": 2, "head": [8]},
+         "scale_gmn": {"channels": 4, "layers": 1, "head": [8]}}
 
 
 def build(name, space, n_out=10, equivariant=False, **keys):
@@ -94,10 +95,10 @@ def test_a_sign_flipped_field_renders_the_same_image():
         np.testing.assert_allclose(render(flipped), render(layers), rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["scale_gmn", "ng_gnn"])
+@pytest.mark.parametrize("name", ["scale_gmn", "ng_gnn", "ng_t"])
 def test_only_scale_gmn_is_sign_invariant(name):
     """ScaleGMN's predictions do not change when hidden neurons are sign-flipped
-    at random and its edits flip with them; NG-GNN's predictions do change."""
+    at random and its edits flip with them; NG-GNN's and NG-T's predictions do change."""
     space = WeightSpace(WIDTHS)
     layers = random_layers(1, WIDTHS)
     signs = sign_flips(4, WIDTHS)
@@ -129,8 +130,10 @@ def test_scale_gmn_with_probes_is_sign_invariant():
     np.testing.assert_allclose(apply(params, flipped), apply(params, xs), rtol=1e-4, atol=1e-5)
 
 
-# the NFN layers are DWS layers, trained by the DWSNet tests in the default suite; theirs run under -m slow
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n.startswith("nfn") else n
+# in the default suite: ScaleGMN's run, which trains the graph networks' embedding, readout and head; the
+# others (10-15 s each) under -m slow: the NFN layers are DWS layers, trained by the DWSNet tests, and
+# NG-GNN's and NG-T's layers have their symmetry tests above
+@pytest.mark.parametrize("name", [n if n == "scale_gmn" else pytest.param(n, marks=pytest.mark.slow)
                                   for n in sorted(SMALL)])
 def test_a_small_trained_run_is_above_chance(name):
     """Random fields in two classes told apart by their output bias's sign (hidden

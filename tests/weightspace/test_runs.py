@@ -97,6 +97,9 @@ def test_bad_inputs(collection, tmp_path, capsys):
         assert len(err.splitlines()) == 1 and fragment in err, err
 
 
+# the loop's resume is tested bit for bit in tests/train/test_fit.py, and run directories resume in
+# tests/test_cli.py, tests/collections and the diffusion CLI test
+@pytest.mark.slow
 def test_interrupted_training_resumes_to_the_uninterrupted_model(collection, tmp_path, monkeypatch):
     """The best-validation weights, the optimizer and the history ride in the
     checkpoint, so a resumed run ends exactly where an uninterrupted one does."""
@@ -192,7 +195,7 @@ def test_task_and_model_mismatches_are_one_line_errors(collection, tmp_path, cap
     for args, fragment in [([other["audio"], "--task", "edit"], "needs a collection of images"),
                            ([other["relu"], "--model", "scale_gmn"], "model scale_gmn assumes"),
                            ([other["relu"], "--set", "sign_augment=true"], "sign_augment assumes"),
-                           ([collection, "--model", "ng_t"], "ng_t")]:
+                           ([collection, "--model", "ng_x"], "ng_x")]:
         assert cli("weights", "train", *args, "--out", tmp_path / "r", "--quiet") == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and fragment in err, err
