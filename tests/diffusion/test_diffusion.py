@@ -342,7 +342,7 @@ def test_shapes_train_sample_eval_cli(tmp_path):
 
 
 # the one loop's resume is tested bit for bit in tests/train/test_fit.py, extras such as the EMA weights
-# round-trip in its checkpoint test, and a run directory resumes in tests/weightspace/test_runs.py
+# round-trip in its checkpoint test, and test_train_sample_eval_cli resumes a diffusion run directory
 @pytest.mark.slow
 def test_interrupted_training_resumes_to_the_uninterrupted_denoiser(tmp_path, monkeypatch):
     """The EMA weights ride in the checkpoint beside the model and optimizer."""

@@ -3,8 +3,8 @@
 The surface value is negative inside. A distance field is sphere traced
 (steps of 0.9 x its value); an occupancy field is marched in fixed steps. A
 ray that crosses the surface is refined by bisection, and the normal is the
-normalised gradient of the value there, by central differences. The camera orbits the origin with
-y up (the usual convention of OBJ files).
+normalised gradient of the value there, by central differences. The camera
+orbits the origin with y up (the usual convention of OBJ files).
 """
 from __future__ import annotations
 
