@@ -247,23 +247,21 @@ class DenseGraph(nnx.Module):
     hidden neurons still just permute rows and columns)."""
 
     def __init__(self, space: WeightSpace, c: int, rngs: nnx.Rngs):
-        self.widths = tuple(space.widths)
+        d = space.widths
+        self.offsets = tuple(sum(d[:l]) for l in range(len(d) + 1))  # layer l's neurons: offsets[l]:offsets[l+1]
         self.absent = nnx.Param(jax.random.normal(rngs.params(), (c,)))
 
-    def offsets(self) -> list[int]:
-        return [sum(self.widths[:l]) for l in range(len(self.widths) + 1)]
-
     def pack(self, h: list, e: list) -> tuple:
-        o, x = self.offsets(), jnp.concatenate(h, 1)
+        o, x = self.offsets, jnp.concatenate(h, 1)
         full = jnp.broadcast_to(self.absent[...], (x.shape[0], o[-1], o[-1], x.shape[-1]))
         for l, w in enumerate(e):
             full = full.at[:, o[l]:o[l + 1], o[l + 1]:o[l + 2]].set(w)
         return x, full
 
     def unpack(self, x, full) -> tuple[list, list]:
-        o = self.offsets()
-        h = [x[:, o[l]:o[l + 1]] for l in range(len(self.widths))]
-        return h, [full[:, o[l]:o[l + 1], o[l + 1]:o[l + 2]] for l in range(len(self.widths) - 1)]
+        o = self.offsets
+        h = [x[:, o[l]:o[l + 1]] for l in range(len(o) - 1)]
+        return h, [full[:, o[l]:o[l + 1], o[l + 1]:o[l + 2]] for l in range(len(o) - 2)]
 
 
 class RTLayer(nnx.Module):
