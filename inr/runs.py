@@ -81,7 +81,7 @@ def sampling_for(modality, field, cfg, signal, data: dict):
     """``cfg.train.sampler`` made concrete for ``signal`` and its training
     ``data`` (None for uniform); the signals of one collection share it."""
     return make_sampling(cfg.train.sampler, cfg.train.steps, modality.sample_errors(field.apply, cfg.data, signal),
-                         data, cfg.modality)
+                         data, cfg.modality, cfg.train.batch_size)
 
 
 def size_metrics(param_count: int, samples: int) -> dict:

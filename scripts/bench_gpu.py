@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_common import MNIST, RESULTS, markdown_table, report_header, write_report  # noqa: E402
-from bench_sampling import fit as fit_sampled, rows_for  # noqa: E402
+from bench_sampling import SAMPLERS, fit as fit_sampled, rows_for  # noqa: E402
 
 from inr.collections.config import CollectionRunConfig  # noqa: E402
 from inr.collections.fitmany import fit_many  # noqa: E402
@@ -80,7 +80,7 @@ def sdf(work: Path, small: bool) -> list:
 def samplers(work: Path, small: bool) -> list:
     rows = []
     for case in ["siren-camera"] if small else ["siren-camera", "finerpp-camera"]:
-        runs = {s: fit_sampled(case, s, work, small) for s in ["uniform", "int", "evos"]}
+        runs = {s: fit_sampled(case, s, work, small) for s in ["uniform", *SAMPLERS]}
         for r in rows_for(case, runs):
             rows.append([f"sampler {r[1]}, {r[0]} ({r[2]} steps)", f"final {r[4]:.2f}",
                          f"to uniform's final: {r[7]}; at equal time {r[8]:.2f}", r[5]])

@@ -3,12 +3,14 @@
     python scripts/bench_image.py                 # both parts, full protocols
     python scripts/bench_image.py --part siren
     python scripts/bench_image.py --part ffn --size 256 --steps 500 --images camera astronaut
+    python scripts/bench_image.py --part seeds --seeds 0 1 2   # JAX against PyTorch (needs torch)
 
 Prints a table and writes scripts/results/bench_image.md (or --out).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -18,7 +20,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_common import RESULTS, markdown_table, matmul_gflops, report_header, write_report  # noqa: E402
+import _torch_siren  # noqa: E402
 
+from inr.atomic import write_json  # noqa: E402
 from inr.runs import run_config  # noqa: E402
 from inr.modalities.image_io import resize, write_image  # noqa: E402
 from inr.runs import fit_run  # noqa: E402
@@ -70,6 +74,84 @@ def part_siren(workdir: Path, steps: int) -> str:
         f"at XLA's rate, {flops / gf['numpy'] / 1e9:.2f} s/step at numpy's.\n"
         "Reference (issue, a faster 2-core AVX-512 CPU): official PyTorch SIREN 25.1 / 26.7 / 29.6 / 35.7 dB "
         "at 1.04 s/step.\n"
+    )
+
+
+def prepared_camera(prep: str, workdir: Path) -> Path:
+    """The 256² cameraman as one 8-bit file that every implementation reads:
+    ``skimage`` = ``skimage.transform.resize(data.camera(), (256, 256), anti_aliasing=True)``,
+    ``pil`` = the bundled 512² cameraman through PIL's bilinear filter."""
+    from PIL import Image
+
+    path = workdir / f"camera_256_{prep}.png"
+    if prep == "skimage":
+        from skimage import data, transform
+
+        pixels = transform.resize(data.camera(), (256, 256), anti_aliasing=True)
+        Image.fromarray(np.round(pixels * 255).astype(np.uint8)).save(path)
+    else:
+        Image.open(ROOT / "assets/cameraman.png").convert("L").resize((256, 256), Image.BILINEAR).save(path)
+    return path
+
+
+SEED_IMPLS = {
+    "poly": ("inr (JAX, polynomial sine)", []),
+    "exact": ("inr (JAX, XLA sin)", ["model.activation.name=sine_exact"]),
+    "torch": ("PyTorch SIREN (official style)", None),
+    "torch_centres": ("PyTorch SIREN, inr's pixel-centre coordinates", None),
+}
+
+
+def _seed_row(impl: str, seed: int, image: Path, workdir: Path, steps: int, checkpoints: list[int]) -> list:
+    name, sets = SEED_IMPLS[impl]
+    if sets is None:
+        import torch
+        from PIL import Image
+
+        name = f"PyTorch {torch.__version__} {name.split(' ', 1)[1]}"
+        t = _torch_siren.fit(np.asarray(Image.open(image), np.float32) / 255.0, steps, seed, checkpoints,
+                             centres=impl == "torch_centres")
+        at, final, sps = t["psnr_at"], t["psnr"], t["seconds_per_step"]
+    else:
+        m = run([ROOT / "configs/image/siren.yaml"],
+                [f"train.steps={steps}", "data.resize=null", f"seed={seed}", *sets], image, workdir, "seed")
+        at, final, sps = {r["step"]: r["psnr"] for r in m["history"]}, m["psnr"], m["seconds_per_step"]
+    return [name, seed, *[at.get(s, float("nan")) for s in checkpoints], final, sps]
+
+
+def part_seeds(workdir: Path, steps: int, seeds: list[int], prep: str, impls: list[str], cache: Path) -> str:
+    """The SIREN protocol on one prepared file, several seeds each side: our
+    polynomial sine, XLA's sine, and the PyTorch reference. Each row is kept
+    in ``cache`` (JSON) as it is measured, so an interrupted run goes on
+    where it stopped; the table shows every cached row of these seeds."""
+    image = prepared_camera(prep, workdir)
+    checkpoints = [s for s in (50, 100, 200, 500) if s <= steps]
+    done = json.loads(cache.read_text()) if cache.is_file() else {}
+    skipped = []
+    for seed in seeds:
+        for impl in impls:
+            key = f"{prep}|{steps}|{impl}|{seed}"
+            if key in done:
+                continue
+            if SEED_IMPLS[impl][1] is None and not _torch_siren.available():
+                skipped = ["PyTorch is not installed: its rows were skipped."]
+                continue
+            done[key] = _seed_row(impl, seed, image, workdir, steps, checkpoints)
+            print(done[key], flush=True)
+            write_json(cache, done)
+    rows = [done[k] for k in sorted(done, key=lambda k: (int(k.split("|")[3]), list(SEED_IMPLS).index(k.split("|")[2])))
+            if k.startswith(f"{prep}|{steps}|") and int(k.split("|")[3]) in seeds]
+    finals: dict[str, list[float]] = {}
+    for r in rows:
+        finals.setdefault(r[0], []).append(r[-2])
+    summary = [[name, len(v), f"{np.mean(v):.2f} ± {np.std(v):.2f}", min(v), max(v)] for name, v in finals.items()]
+    return (
+        f"## SIREN on one file, seeds {', '.join(map(str, seeds))} (cameraman 256² prepared by {prep}; "
+        f"2-256x4-1, Adam 1e-4, {steps} full-batch steps)\n\n"
+        + markdown_table(["implementation", "seed", *[f"PSNR@{s}" for s in checkpoints], "final PSNR (clipped)",
+                          "s/step (median)"], rows)
+        + "\n\n" + markdown_table(["implementation", "seeds", f"PSNR@{steps} mean ± std", "min", "max"], summary)
+        + "\n" + "".join(f"\n{line}\n" for line in skipped)
     )
 
 
@@ -130,8 +212,14 @@ def part_ffn(workdir: Path, size: int, steps: int, images: list[str]) -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--part", choices=["all", "siren", "ffn"], default="all")
+    p.add_argument("--part", choices=["all", "siren", "seeds", "ffn"], default="all")
     p.add_argument("--siren-steps", type=int, default=500)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds part: seeds for each side")
+    p.add_argument("--prep", choices=["skimage", "pil"], default="skimage", help="seeds part: the 256² file")
+    p.add_argument("--impls", nargs="+", choices=list(SEED_IMPLS), default=list(SEED_IMPLS),
+                   help="seeds part: which implementations to run")
+    p.add_argument("--cache", type=Path, default=RESULTS / "bench_image_seeds.json",
+                   help="seeds part: rows measured so far (JSON), reused and extended")
     p.add_argument("--size", type=int, default=512, help="FFN part: image side")
     p.add_argument("--steps", type=int, default=2000, help="FFN part: steps")
     p.add_argument("--images", nargs="+", default=NATURAL)
@@ -141,6 +229,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.part in ("all", "siren"):
             sections.append(part_siren(Path(tmp), args.siren_steps))
+            print(sections[-1], flush=True)
+        if args.part in ("all", "seeds"):
+            sections.append(part_seeds(Path(tmp), args.siren_steps, args.seeds, args.prep, args.impls, args.cache))
             print(sections[-1], flush=True)
         if args.part in ("all", "ffn"):
             sections.append(part_ffn(Path(tmp), args.size, args.steps, args.images))

@@ -64,9 +64,9 @@ def assert_default_recorded(out, modality):
     saved = yaml.safe_load((out / "config.yaml").read_text())
     default = yaml.safe_load(default_file(modality, "fit").read_text())
     enc, want = saved["model"]["encoding"], default["model"]["encoding"]
-    if want.get("max_params_per_sample"):  # the image default sizes its tables to the signal: 2^7 rows for 64²
-        assert enc["log2_table_size"] == 7 < want["log2_table_size"]
-        want = {**want, "log2_table_size": 7}
+    if want.get("max_params_per_sample"):  # the image default sizes its tables to the signal: 219 rows for 64²
+        assert enc["table_size"] == 219 < 2 ** want["log2_table_size"]
+        want = {**want, "table_size": 219}
     assert {k: enc[k] for k in want} == want  # the default is recorded
     assert (out / "curve.png").is_file()
 

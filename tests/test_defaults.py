@@ -56,10 +56,10 @@ def test_the_image_default_fits_the_bundled_photo_sized_to_it(tmp_path):
     assert_default_recorded(out, "image")
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["psnr"] > 24.0  # 26.0 dB (16.8 after 200 steps); 43.0 at 128², 41.6 at 512²
-    # the field it chose is the one saved: 8 levels of 128 rows x 2 + 16-32-1 = 2,625
+    # the field it chose is the one saved: 8 levels of 219 rows x 2 + 16-32-1 = 4,081
     field = json.loads((out / "field.json").read_text())
-    assert field["model"]["encoding"]["log2_table_size"] == 7
-    assert metrics["param_count"] == 2625 and metrics["params_per_sample"] == pytest.approx(2625 / 64**2)
+    assert field["model"]["encoding"]["table_size"] == 219
+    assert metrics["param_count"] == 4081 and metrics["params_per_sample"] == pytest.approx(4081 / 64**2)
 
 
 def test_audio_default_on_speech_it_was_not_tuned_on(tmp_path):

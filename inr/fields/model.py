@@ -102,16 +102,28 @@ MIN_LOG2_TABLE = 6
 
 
 def sized_for(model: ModelConfig, in_dim: int, out_dim: int, samples: int) -> ModelConfig:
-    """``model`` with its hash tables cut to ``model.encoding.max_params_per_sample``
-    (the largest T that keeps the field within it; 2^6 where none does); as it
-    is for other encodings or no budget."""
+    """``model`` with its hash tables cut to ``model.encoding.max_params_per_sample``:
+    the largest power of two that keeps the field within it (2^6 where none
+    does), then the largest T below the next power of two that still does
+    (``encoding.table_size``); as it is for other encodings or no budget."""
     budget = getattr(model.encoding, "max_params_per_sample", 0.0)
     if budget < 0:
         raise InrError(f"model.encoding.max_params_per_sample must be >= 0 (got {budget})")
     if budget == 0:
         return model
-    for log2 in range(model.encoding.log2_table_size, MIN_LOG2_TABLE - 1, -1):
-        sized = replace(model, encoding=replace(model.encoding, log2_table_size=log2))
-        if build_field(sized, in_dim, out_dim).param_count() <= budget * samples:
-            return sized
-    return sized
+
+    def with_rows(rows: int) -> ModelConfig:
+        return replace(model, encoding=replace(model.encoding, table_size=rows))
+
+    def fits(rows: int) -> bool:
+        return build_field(with_rows(rows), in_dim, out_dim).param_count() <= budget * samples
+
+    cap = model.encoding.log2_table_size
+    log2 = next((b for b in range(cap, MIN_LOG2_TABLE - 1, -1) if fits(2**b)), MIN_LOG2_TABLE)
+    fitting, too_big = 2**log2, 2 ** (log2 + 1)
+    if log2 == cap or not fits(fitting):  # the cap itself fits, or nothing does
+        return with_rows(fitting)
+    while too_big - fitting > 1:
+        mid = (fitting + too_big) // 2
+        fitting, too_big = (mid, too_big) if fits(mid) else (fitting, mid)
+    return with_rows(fitting)

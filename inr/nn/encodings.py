@@ -73,13 +73,16 @@ class HashEncoding(EncodingConfig):
     """features F stored per grid vertex."""
     log2_table_size: int = 19
     """each level holds at most T = 2^this vertices (hashed beyond that)."""
+    table_size: int = 0
+    """> 0: T itself, any whole number (the hash is taken mod T), instead of 2^log2_table_size."""
     base_resolution: int = 16
     """coarsest resolution N_min."""
     max_resolution: int = 512
     """finest resolution; levels grow geometrically, N_l = floor(N_min b^l)."""
     max_params_per_sample: float = 0.0
-    """> 0: shrink the tables (T halved from 2^log2_table_size, down to 2^6) until the whole field holds at most
-    this many parameters per sample of the signal it fits; the run records the T it chose. 0: T as given."""
+    """> 0: shrink the tables (T halved from 2^log2_table_size, down to 2^6, then grown to the largest T short of
+    the next power of two) until the whole field holds at most this many parameters per sample of the signal it
+    fits; the run records the T it chose (table_size). 0: T as given."""
 
 
 @register_variant(EncodingConfig, "sape")

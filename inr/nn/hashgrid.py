@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from inr.errors import InrError
 from inr.nn.encodings import ENCODINGS, Encoding, HashEncoding
 
 PRIMES = (1, 2654435761, 805459861, 3674653429)
@@ -28,7 +29,7 @@ def level_resolutions(cfg: HashEncoding) -> list[int]:
 
 
 def table_sizes(cfg: HashEncoding, in_dim: int) -> list[int]:
-    cap = 2**cfg.log2_table_size
+    cap = cfg.table_size or 2**cfg.log2_table_size
     return [min(cap, (n + 1) ** in_dim) for n in level_resolutions(cfg)]
 
 
@@ -45,6 +46,8 @@ def vertex_index(corner, res: int, size: int, in_dim: int):
 
 @ENCODINGS.register("hash")
 def hash_grid(cfg: HashEncoding, in_dim: int) -> Encoding:
+    if cfg.table_size < 0:
+        raise InrError(f"model.encoding.table_size must be >= 0 (got {cfg.table_size})")
     resolutions = level_resolutions(cfg)
     sizes = table_sizes(cfg, in_dim)
     corners = np.array(list(itertools.product((0, 1), repeat=in_dim)), np.int32)  # (2^d, d)

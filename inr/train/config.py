@@ -37,7 +37,8 @@ class TrainConfig:
     """random samples per step; 0 (or at least the signal's size) = the full signal every step"""
     sampler: SamplerConfig = field(default_factory=UniformSampler)
     """which samples a fit trains on, typed by name: uniform (all, or random minibatches) | int (the
-    worst-fitted, a growing share; Zhang et al. 2024); a minibatch is then drawn from those"""
+    worst-fitted, a growing share; Zhang et al. 2024) | evos (the least fit and a random draw; Zhang et al.
+    2025) | soft_mining (Langevin-moved, importance-weighted; Kheradmand et al. 2024): inr.train.samplers"""
     steps_per_call: int = 50
     """steps fused into one jitted call (lax.scan); also the logging and evaluation interval"""
     checkpoint_every: int = 100

@@ -49,22 +49,6 @@ def _ema_update(decay: float):
     return lambda ema, p: jax.tree_util.tree_map(lambda e, x: decay * e + (1 - decay) * x, ema, p)
 
 
-def _sampled(sampling: Sampling, stacked: bool):
-    """``pick(params, data, extra, step, key, k, m) -> (batch, extra)``: re-rank
-    the rows when ``sampling.due[step]``, then keep ``k`` of them (``m`` drawn
-    at random from outside the worst-fitted)."""
-    due = jnp.asarray(sampling.due)
-    rank, select = sampling.rank, sampling.select
-    if stacked:
-        rank, select = jax.vmap(rank), jax.vmap(select, in_axes=(0, 0, 0, None, None))
-
-    def pick(p, data, x, step, key, k, m):
-        order = jax.lax.cond(due[step], lambda: rank(p, data), lambda: x["order"])
-        return select(data, order, key, k, m), {**x, "order": order}
-
-    return pick
-
-
 def make_chunk_fn(loss_fn: Callable, optimizer: optax.GradientTransformation, hooks=(), stacked: bool = False,
                   ema: float = 0.0, sampling: Sampling | None = None):
     """``chunk(params, opt_state, extra, data, key, start, n, k, m) -> (params, opt_state, extra, losses, finite)``.
@@ -72,25 +56,27 @@ def make_chunk_fn(loss_fn: Callable, optimizer: optax.GradientTransformation, ho
     ``hooks`` are ``(every, fn(params, data) -> params)`` pairs applied inside
     the scan after every ``every``-th step, so they cost no host round trip.
     With ``ema`` > 0, ``extra["ema"]`` follows the weights after every step.
-    With a ``sampling`` (:mod:`inr.train.samplers`), each step's loss sees
-    the ``k`` rows of ``data`` ranked worst in ``extra["order"]``; ``k`` is
-    static, so the loop runs one stage per call.
+    With a ``sampling`` (:mod:`inr.train.samplers`), each step's gradients
+    come from :meth:`~inr.train.samplers.Sampling.gradients`, which picks the
+    samples (for a ranking, the ``k`` rows ranked worst in ``extra["order"]``;
+    ``k`` and ``m`` are static, so the loop runs one stage per call).
     With ``stacked``, params, opt_state, data and key carry a leading field
     axis and ``finite`` is per field; the single-field functions are reused
     through ``vmap``."""
     update, fold, all_finite = optimizer.update, jax.random.fold_in, _all_finite
-    pick = _sampled(sampling, stacked) if sampling is not None else None
     if stacked:
         loss_fn, update, fold, hooks, all_finite = _stacked(loss_fn, optimizer, hooks)
+    if sampling is not None:
+        gradients = sampling.gradients(loss_fn, stacked)
+    else:
+        def gradients(p, data, x, step, key, k, m):
+            return *jax.value_and_grad(loss_fn)(p, data, key), x
     follow = _ema_update(ema) if ema > 0 else None
 
     def chunk(params, opt_state, extra, data, key, start, n, k=0, m=0):
         def body(carry, i):
             p, s, x = carry
-            batch, step_key = data, fold(key, start + i)
-            if pick is not None:
-                batch, x = pick(p, data, x, start + i, fold(step_key, 1), k, m)
-            loss, grads = jax.value_and_grad(loss_fn)(p, batch, step_key)
+            loss, grads, x = gradients(p, data, x, start + i, fold(key, start + i), k, m)
             # jax.grad of a real loss gives the conjugate of a complex parameter's descent direction
             grads = jax.tree_util.tree_map(lambda g: jnp.conj(g) if jnp.iscomplexobj(g) else g, grads)
             updates, s = update(grads, s, p)
@@ -130,12 +116,10 @@ def start_state(params, optimizer: optax.GradientTransformation, cfg: TrainConfi
                 stacked: bool = False, sampling: Sampling | None = None) -> FitState:
     """The state a run starts from (and the template its checkpoint loads into):
     the optimizer's state, the EMA of ``cfg.ema``, the best-weights slot of
-    ``select`` and the ranking of ``sampling``."""
+    ``select`` and the state of ``sampling`` (its ranking or positions)."""
     extra = {}
     if sampling is not None:
-        order = sampling.start()
-        n_fields = jax.tree_util.tree_leaves(params)[0].shape[0] if stacked else None
-        extra["order"] = jnp.tile(order, (n_fields, 1)) if stacked else order
+        extra.update(sampling.start(jax.tree_util.tree_leaves(params)[0].shape[0] if stacked else None))
     if cfg.ema > 0:
         extra["ema"] = params
     if select is not None:

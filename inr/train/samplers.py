@@ -17,13 +17,22 @@ share of the samples chosen by how badly the field fits them:
   and "mutates" by adding a fresh random draw from the rest for the other half
   (with replacement, where the reference shuffles the rest: a shuffle every
   step costs more than the training it saves on cheap fields).
+- ``soft_mining``, soft mining by Langevin Monte Carlo (Kheradmand et al.,
+  CVPR 2024, as its reference code does it for rays): a fixed number of sample
+  positions, continuous in the grid's box and rounded to the nearest sample,
+  move each step along the gradient of their log loss plus Gaussian noise;
+  the least-loss tenth and any that leave the box are redrawn from the
+  signal's edge density, another tenth uniformly; the loss weights each sample
+  by its stopped ``|f(x) - y|^(-r)`` (r ramping to ``alpha``), clamped to
+  [0.2, mean + std]. Grid signals only (images, audio).
 
 A sampler other than ``uniform`` becomes a :class:`Sampling`: what the one
-training loop (:mod:`inr.train.fit`) needs to run it inside its jitted steps.
-The kept and mutated counts are fixed within a stage, so each stage compiles
-once; the ranking rides in the loop's extras (``extra["order"]``) and the
-random draws are keyed by the step, so a resumed run trains on exactly the
-samples an uninterrupted one would.
+training loop (:mod:`inr.train.fit`) needs to run it inside its jitted steps,
+its state riding in the loop's extras (a ranking ``extra["order"]``, or soft
+mining's ``extra["positions"]``) and its random draws keyed by the step, so a
+resumed run trains on exactly the samples an uninterrupted one would. The
+ranked samplers' kept and mutated counts are fixed within a stage, so each
+stage compiles once.
 """
 from __future__ import annotations
 
@@ -63,6 +72,14 @@ class SamplerConfig:
 
     def check(self) -> None:
         """Raise :class:`InrError` for out-of-range options."""
+
+    def make(self, steps: int, errors: SampleErrors, n: int, batch_size: int) -> Sampling:
+        """This sampler made concrete for ``n`` samples and ``steps`` steps: a ranking."""
+        keep = np.maximum(1, (self.kept(steps) * n).astype(np.int64))
+        mutate = np.minimum((self.mutated(steps) * keep).astype(np.int64), keep - 1)
+        due = self.refreshed(steps)
+        due[0] = True
+        return Ranked(self.fitness(errors), tuple(errors.keys), n, keep, mutate, due)
 
 
 @register_variant(SamplerConfig, "uniform")
@@ -151,6 +168,41 @@ class EvosSampler(SamplerConfig):
                            "last_interval >= 1, crossover >= 0")
 
 
+@register_variant(SamplerConfig, "soft_mining")
+@dataclass
+class SoftMiningSampler(SamplerConfig):
+    name: str = "soft_mining"
+    keep: float = 0.5
+    """the share of the signal's samples each step trains on (full-batch training; with train.batch_size, that
+    many)"""
+    alpha: float = 0.6
+    """the importance exponent's final value (the reference's 0.6; 0.8 for its forward-facing scenes)"""
+    ramp: int = 1000
+    """the exponent at step s is min(s / ramp, alpha)"""
+    drift: float = 20.0 / 4096
+    """Langevin step along the gradient of log loss per sample spacing, in units of the grid's box (the
+    reference's a = 20 over its 4,096 rays)"""
+    noise: float = 2.0e-2
+    """standard deviation of the Langevin noise, in units of the box (the reference's b)"""
+    uniform: float = 0.1
+    """the share of positions redrawn uniformly every step"""
+    reinit: float = 0.1
+    """the share of positions with the least loss redrawn from the edge density every step"""
+
+    def check(self) -> None:
+        if not (0 < self.keep <= 1 and self.alpha >= 0 and self.ramp >= 1 and self.drift >= 0 and self.noise >= 0
+                and 0 <= self.uniform < 1 and 0 <= self.reinit < 1 and self.uniform + self.reinit < 1):
+            raise InrError("train.sampler (soft_mining): keep must be in (0, 1], alpha, drift and noise >= 0, "
+                           "ramp >= 1, uniform and reinit in [0, 1) with uniform + reinit < 1")
+
+    def make(self, steps: int, errors: SampleErrors, n: int, batch_size: int) -> Sampling:
+        if errors.grid is None:
+            raise InrError("train.sampler soft_mining moves samples on a full grid (an image with data.split all, "
+                           "or audio), which this training does not have; use train.sampler evos or int")
+        count = batch_size if 0 < batch_size < n else max(1, round(self.keep * n))
+        return SoftMining(self, errors, n, count)
+
+
 def signal_fits_only(cfg: SamplerConfig, what: str) -> None:
     """A sampler ranks a signal's samples; ``what`` (weight-space training,
     a denoiser, meta-init's inner fits) has none to rank."""
@@ -196,12 +248,37 @@ def regression_errors(apply: Callable, coords: str = "coords", targets: str = "t
                         lambda data: data[targets].reshape(data[coords].shape[0], -1), grid)
 
 
-@dataclass(frozen=True)
 class Sampling:
-    """A sampler made concrete for one signal size and step count.
+    """A sampler made concrete for one signal size and step count: what the
+    one training loop asks of it."""
 
-    ``fitness(params, data) -> (n,)`` scores each row of ``data[keys]`` (one
-    field; the loop vmaps it over a stack); ``keep[s]`` is the number of rows
+    def start(self, n_fields: int | None = None) -> dict:
+        """The sampler's initial state in the loop's extras (one per field of a stack)."""
+        raise NotImplementedError
+
+    def stage(self, step: int) -> tuple[int, int]:
+        """Static counts of ``step``'s program; a new pair compiles a new one."""
+        return 0, 0
+
+    def stage_end(self, step: int, end: int) -> int:
+        """``end``, or the first step before it where :meth:`stage` changes."""
+        return end
+
+    def gradients(self, loss_fn: Callable, stacked: bool) -> Callable:
+        """``grad(params, data, extra, step, key, k, m) -> (loss, grads, extra)``
+        of one training step, ``loss_fn`` the loop's (summed over a stack)."""
+        raise NotImplementedError
+
+
+def _tiled(tree: dict, n_fields: int | None) -> dict:
+    return tree if n_fields is None else {k: jnp.tile(v, (n_fields,) + (1,) * v.ndim) for k, v in tree.items()}
+
+
+@dataclass(frozen=True)
+class Ranked(Sampling):
+    """A ranking sampler (INT, EVOS). ``fitness(params, data) -> (n,)`` scores
+    each row of ``data[keys]`` (one field; the loop vmaps it over a stack);
+    ``keep[s]`` is the number of rows
     step ``s`` trains on, ``mutate[s]`` how many of them are drawn at random
     from outside the fittest, and ``due[s]`` whether the rows are re-ranked first."""
 
@@ -217,12 +294,11 @@ class Sampling:
         return int(self.keep[step]), int(self.mutate[step])
 
     def stage_end(self, step: int, end: int) -> int:
-        """``end``, or the first step before it where the stage changes."""
         changes = np.flatnonzero((self.keep[step:end] != self.keep[step]) | (self.mutate[step:end] != self.mutate[step]))
         return step + int(changes[0]) if changes.size else end
 
-    def start(self) -> jnp.ndarray:
-        return jnp.arange(self.n, dtype=jnp.int32)
+    def start(self, n_fields: int | None = None) -> dict:
+        return _tiled({"order": jnp.arange(self.n, dtype=jnp.int32)}, n_fields)
 
     def rank(self, params, data) -> jnp.ndarray:
         """Row indices, least fit (largest error) first."""
@@ -239,13 +315,126 @@ class Sampling:
             rows = jnp.concatenate([rows, rest[jax.random.randint(key, (m,), 0, rest.shape[0])]])
         return {name: (a[rows] if name in self.keys else a) for name, a in data.items()}
 
+    def gradients(self, loss_fn: Callable, stacked: bool) -> Callable:
+        """Re-rank the rows when ``due[step]``, keep ``k`` of them (``m`` drawn
+        at random from outside the worst-fitted), differentiate ``loss_fn`` there."""
+        due = jnp.asarray(self.due)
+        rank, select, fold = self.rank, self.select, jax.random.fold_in
+        if stacked:
+            rank, select = jax.vmap(rank), jax.vmap(select, in_axes=(0, 0, 0, None, None))
+            fold = jax.vmap(fold, in_axes=(0, None))
+
+        def grad(p, data, x, step, key, k, m):
+            order = jax.lax.cond(due[step], lambda: rank(p, data), lambda: x["order"])
+            loss, grads = jax.value_and_grad(loss_fn)(p, select(data, order, fold(key, 1), k, m), key)
+            return loss, grads, {**x, "order": order}
+
+        return grad
+
+
+@dataclass(frozen=True)
+class SoftMining(Sampling):
+    """Soft mining made concrete: ``count`` positions on the grid of ``errors``."""
+
+    cfg: SoftMiningSampler
+    errors: SampleErrors
+    n: int
+    count: int
+
+    @property
+    def shape(self) -> np.ndarray:
+        return np.asarray(self.errors.grid)
+
+    def start(self, n_fields: int | None = None) -> dict:
+        # a fixed uniform draw: the run's seed moves the weights, not where the samples start
+        positions = jax.random.uniform(jax.random.PRNGKey(0), (self.count, len(self.errors.grid)))
+        return _tiled({"positions": positions}, n_fields)
+
+    def rows(self, positions) -> jnp.ndarray:
+        """The flat index of the sample nearest each position in [0, 1]^d."""
+        index = jnp.round(positions * (self.shape - 1)).astype(jnp.int32)
+        return jnp.ravel_multi_index(tuple(index.T), tuple(self.errors.grid), mode="clip")
+
+    def edge_density(self, data) -> jnp.ndarray:
+        """Each sample's share of the targets' gradient magnitude (central
+        differences, edges replicated; normalised by its maximum and clipped
+        to [1e-5, 1] as the reference's Sobel edges are), ``(n,)``."""
+        t = self.errors.targets(data).reshape(*self.errors.grid, -1)
+        squared = 0.0
+        for axis in range(len(self.errors.grid)):
+            padded = jnp.concatenate([jax.lax.slice_in_dim(t, 0, 1, axis=axis), t,
+                                      jax.lax.slice_in_dim(t, -1, None, axis=axis)], axis=axis)
+            n = self.errors.grid[axis]
+            diff = (jax.lax.slice_in_dim(padded, 2, n + 2, axis=axis) - jax.lax.slice_in_dim(padded, 0, n, axis=axis))
+            squared = squared + jnp.sum(diff**2, axis=-1)
+        edges = jnp.sqrt(squared).ravel()
+        edges = jnp.clip(edges / (jnp.max(edges) + 1e-7), 1e-5, 1.0)
+        return edges / jnp.sum(edges)
+
+    def _weighted_loss(self, data, exponent):
+        coords_key = self.errors.keys[0]
+
+        def loss(p, shift):
+            r = self.errors.residuals(p, {**data, coords_key: data[coords_key] + shift})
+            importance = jnp.maximum(jnp.mean(jnp.abs(r), axis=-1), 2.0**-10)  # float16's eps, as the reference
+            w = importance ** (-exponent)
+            w = jax.lax.stop_gradient(jnp.clip(w, 0.2, jnp.maximum(jnp.mean(w) + jnp.std(w), 0.2)))
+            return jnp.mean(w[:, None] * r**2), (jnp.mean(r**2, axis=-1), w)
+
+        return loss
+
+    def field_step(self, p, data, x, step, key):
+        """One field's step: loss, gradients and the moved positions."""
+        cfg, grid = self.cfg, tuple(self.errors.grid)
+        exponent = jnp.minimum(step / cfg.ramp, cfg.alpha)
+        if self.count >= self.n:  # every sample every step: only the weighting is left
+            loss = self._weighted_loss(data, exponent)
+            (value, _), grads = jax.value_and_grad(loss, has_aux=True)(p, 0.0)
+            return value, grads, x
+        rows = self.rows(x["positions"])
+        batch = {name: (a[rows] if name in self.errors.keys else a) for name, a in data.items()}
+        loss = self._weighted_loss(batch, exponent)
+        shift = jnp.zeros_like(batch[self.errors.keys[0]])
+        (value, (per_sample, w)), (grads, moved) = jax.value_and_grad(loss, (0, 1), has_aux=True)(p, shift)
+        # moved_i = w_i grad(l_i) / count, so grad(log l_i) = moved_i count / (w_i l_i); coordinates span 2 / n a
+        # sample along an axis of n
+        log_grad = moved * self.count / (w * per_sample + 1e-12)[:, None] * (2.0 / jnp.asarray(grid))
+        k_noise, k_edge, k_uniform = jax.random.split(key, 3)
+        positions = (x["positions"] + cfg.drift * log_grad
+                     + cfg.noise * jax.random.normal(k_noise, x["positions"].shape))
+        n_reinit, n_uniform = int(cfg.reinit * self.count), int(cfg.uniform * self.count)
+        least = jnp.zeros(self.count, bool)
+        if n_reinit > 0:
+            least = least.at[jax.lax.top_k(-per_sample, n_reinit)[1]].set(True)
+        outside = jnp.any((positions < 0) | (positions > 1), axis=-1)
+        cdf = jnp.cumsum(self.edge_density(data))
+        drawn = jnp.searchsorted(cdf, jax.random.uniform(k_edge, (self.count,)) * cdf[-1], side="right")
+        edge = jnp.stack(jnp.unravel_index(jnp.minimum(drawn, self.n - 1), grid), -1) / (self.shape - 1)
+        positions = jnp.where((least | outside)[:, None], edge, positions)
+        if n_uniform > 0:
+            positions = positions.at[-n_uniform:].set(jax.random.uniform(k_uniform, (n_uniform, len(grid))))
+        return value, grads, {**x, "positions": jnp.clip(positions, 0.0, 1.0)}
+
+    def gradients(self, loss_fn: Callable, stacked: bool) -> Callable:
+        """Soft mining trains on its own importance-weighted squared error of
+        ``errors`` (the image and audio losses' MSE with weights), not on ``loss_fn``."""
+        if not stacked:
+            return lambda p, data, x, step, key, k, m: self.field_step(p, data, x, step, key)
+        steps = jax.vmap(self.field_step, in_axes=(0, 0, 0, None, 0))
+
+        def grad(p, data, x, step, key, k, m):
+            value, grads, x = steps(p, data, x, step, key)
+            return jnp.sum(value), grads, x
+
+        return grad
+
 
 def make_sampling(cfg: SamplerConfig, steps: int, errors: SampleErrors | None, data: dict,
-                  modality: str) -> Sampling | None:
+                  modality: str, batch_size: int = 0) -> Sampling | None:
     """The :class:`Sampling` of ``cfg`` over the rows of one field's ``data``
     (the loop vmaps it over a stack of such fields), or None for ``uniform``.
     ``errors`` is the modality's, None where its training has no fixed samples
-    to rank."""
+    to rank; ``batch_size`` the training's minibatch (0: full batch)."""
     cfg.check()
     if isinstance(cfg, UniformSampler):
         return None
@@ -253,9 +442,4 @@ def make_sampling(cfg: SamplerConfig, steps: int, errors: SampleErrors | None, d
         raise InrError(f"train.sampler {cfg.name} ranks the signal's samples by their error, but this {modality} "
                        "training draws fresh points every step (an SDF's data.loss siren); use data.loss sdf, "
                        "or train.sampler: uniform")
-    n = int(data[errors.keys[0]].shape[0])
-    keep = np.maximum(1, (cfg.kept(steps) * n).astype(np.int64))
-    mutate = np.minimum((cfg.mutated(steps) * keep).astype(np.int64), keep - 1)
-    due = cfg.refreshed(steps)
-    due[0] = True
-    return Sampling(cfg.fitness(errors), tuple(errors.keys), n, keep, mutate, due)
+    return cfg.make(steps, errors, int(data[errors.keys[0]].shape[0]), batch_size)

@@ -91,9 +91,12 @@ def test_vmap_fit_equals_fitting_each_field_alone(collection):
         assert coll.fields[j]["seed"] == cfg.seed + j
 
 
-def test_int_sampler_in_a_stack_equals_each_field_fitted_alone(tmp_path):
-    """INT ranks every field of a chunk by its own errors, as one fit would."""
-    cfg = config("collection.init=random", "train.sampler=int", "train.sampler.stages=2", "train.batch_size=0", limit=4)
+@pytest.mark.parametrize("sampler", [["train.sampler=int", "train.sampler.stages=2"],
+                                     pytest.param(["train.sampler=soft_mining", "train.sampler.ramp=5"],
+                                                  marks=pytest.mark.slow)], ids=["int", "soft_mining"])
+def test_a_sampler_in_a_stack_equals_each_field_fitted_alone(tmp_path, sampler):
+    """INT ranks, soft mining moves the samples of, every field of a chunk by its own errors, as one fit would."""
+    cfg = config("collection.init=random", *sampler, "train.batch_size=0", limit=4)
     fit_many(cfg, tmp_path / "c", quiet=True)
     coll = load_collection(tmp_path / "c")
     image, field = MODALITIES.get("image"), build_field(cfg.model, 2, 1)

@@ -14,7 +14,8 @@ from inr.train.config import TrainConfig
 from inr.train.fit import fit, restore, start_state
 from inr.train.losses import mse_loss
 from inr.train.optim import make_optimizer
-from inr.train.samplers import EvosSampler, IntSampler, make_sampling, regression_errors
+from inr.train.samplers import (EvosSampler, IntSampler, SoftMiningSampler, UniformSampler, make_sampling,
+                                regression_errors)
 
 
 def test_int_schedule_is_the_reference_codes():
@@ -145,7 +146,8 @@ def test_evos_crossover_adds_the_squared_laplacian_error():
     np.testing.assert_allclose(np.asarray(got), (r**2 + 0.5 * lap**2).ravel(), rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.parametrize("sampler", [IntSampler(start=1.0), EvosSampler(keep=1.0, mutation=0.0)])
+@pytest.mark.parametrize("sampler", [IntSampler(start=1.0), EvosSampler(keep=1.0, mutation=0.0),
+                                     SoftMiningSampler(keep=1.0, alpha=0.0)], ids=["int", "evos", "soft_mining"])
 def test_a_sampler_keeping_everything_is_uniform_bit_for_bit(sampler):
     field, data, cfg, sampling = field_problem(sampler, steps=12)
     opt = make_optimizer(cfg)
@@ -160,10 +162,11 @@ def test_a_sampler_keeping_everything_is_uniform_bit_for_bit(sampler):
 
 
 @pytest.mark.parametrize("sampler", [IntSampler(start=0.2, stages=3, max_interval=10),
-                                     EvosSampler(first_interval=7, last_interval=3, crossover=0.0)],
-                         ids=["int", "evos"])
+                                     EvosSampler(first_interval=7, last_interval=3, crossover=0.0),
+                                     SoftMiningSampler(ramp=10)],
+                         ids=["int", "evos", "soft_mining"])
 def test_an_interrupted_run_resumes_to_the_same_weights(sampler, tmp_path):
-    """The samplers' ranking rides in the checkpoint."""
+    """The samplers' ranking (soft mining's positions) rides in the checkpoint."""
     field, data, cfg, sampling = field_problem(sampler)
     loss, opt = mse_loss(field.apply), make_optimizer(cfg)
     fresh = lambda: start_state(field.init(jax.random.PRNGKey(1)), opt, cfg, sampling=sampling)  # noqa: E731
@@ -191,3 +194,106 @@ def test_bad_sampler_options_are_one_line_errors(tmp_path, capsys):
         assert main(args + [a for s in sets for a in ("--set", s)]) == 2, sets
         err = capsys.readouterr().err
         assert fragment in err and len(err.strip().splitlines()) == 1 and not out.exists(), err
+
+
+def image_problem(sampler, h=12, w=16, steps=12):
+    model = ModelConfig(encoding=EncodingConfig(name="identity"), activation=activation_config("sine"), init="siren",
+                        output_activation="identity", hidden_width=8, hidden_layers=1)
+    field = build_field(model, 2, 1)
+    from inr.grid import grid
+
+    coords = jnp.asarray(grid((h, w)).reshape(-1, 2))
+    data = {"coords": coords, "targets": (coords[:, 1:] > 0.2).astype(jnp.float32)}  # a vertical edge
+    cfg = TrainConfig(steps=steps, steps_per_call=5, lr=1e-2, sampler=sampler)
+    sampling = make_sampling(cfg.sampler, steps, regression_errors(field.apply, grid=(h, w)), data, "image")
+    return field, data, cfg, sampling
+
+
+def test_soft_mining_weights_are_the_clamped_inverse_error_and_ramp_in():
+    field, data, cfg, sampling = image_problem(SoftMiningSampler(alpha=0.6, ramp=100))
+    params = field.init(jax.random.PRNGKey(0))
+    r = np.asarray(field.apply(params, data["coords"]) - data["targets"])[:, 0]
+    for step, exponent in [(0, 0.0), (30, 0.3), (500, 0.6)]:
+        value, (per_sample, w) = sampling._weighted_loss(data, jnp.minimum(step / 100, 0.6))(params, 0.0)
+        raw = np.maximum(np.abs(r), 2.0**-10) ** -exponent
+        expect = np.clip(raw, 0.2, max(raw.mean() + raw.std(), 0.2))
+        np.testing.assert_allclose(np.asarray(w), expect, rtol=1e-5)
+        np.testing.assert_allclose(float(value), np.mean(expect * r**2), rtol=1e-5)
+        np.testing.assert_allclose(np.asarray(per_sample), r**2, rtol=1e-5)
+    assert np.ptp(expect) > 0  # the weights at 0.6 differ between samples
+
+
+def test_soft_mining_positions_round_to_samples_and_redraw_at_edges():
+    cfg = SoftMiningSampler(keep=0.5, uniform=0.1, reinit=0.5, drift=0.0, noise=0.0)
+    field, data, _, sampling = image_problem(cfg)
+    assert sampling.count == 96
+    np.testing.assert_array_equal(np.asarray(sampling.rows(jnp.array([[0.0, 0.0], [1.0, 1.0], [0.5, 0.49]]))),
+                                  [0, 12 * 16 - 1, 6 * 16 + 7])
+    density = np.asarray(sampling.edge_density(data)).reshape(12, 16)
+    columns = np.flatnonzero(density.max(axis=0) > 1e-3)
+    assert columns.tolist() == [9, 10]  # the edge between columns 9 and 10 (x > 0.2), nothing else
+    params = field.init(jax.random.PRNGKey(0))
+    x = sampling.start()
+    _, _, moved = sampling.field_step(params, data, x, 0, jax.random.PRNGKey(3))
+    old, new = np.asarray(x["positions"]), np.asarray(moved["positions"])
+    changed = np.flatnonzero(np.any(old != new, axis=1))
+    # half redrawn at the edge, the last tenth uniformly; with no drift or noise the rest stay put
+    assert len(changed) >= 48 and set(range(96 - 9, 96)) <= set(changed.tolist())
+    edge_drawn = sorted(set(changed.tolist()) - set(range(96 - 9, 96)))
+    cols = np.round(new[edge_drawn, 1] * 15).astype(int)
+    assert set(cols.tolist()) <= {9, 10}
+
+
+def test_soft_mining_moves_samples_up_the_log_loss():
+    cfg = SoftMiningSampler(keep=0.5, uniform=0.0, reinit=0.0, drift=0.01, noise=0.0)
+    field, data, _, sampling = image_problem(cfg)
+    params = field.init(jax.random.PRNGKey(0))
+    x = sampling.start()
+    _, _, moved = sampling.field_step(params, data, x, 0, jax.random.PRNGKey(3))
+    step = np.asarray(moved["positions"] - x["positions"])
+    # finite differences of log((f(x) - y)^2) in pixel units at the nearest samples' coordinates
+    rows = np.asarray(sampling.rows(x["positions"]))
+    c = np.asarray(data["coords"])[rows]
+    y = np.asarray(data["targets"])[rows]
+    logl = lambda cc: np.log(np.asarray((field.apply(params, jnp.asarray(cc)) - y) ** 2)[:, 0])  # noqa: E731
+    for axis, n in enumerate((12, 16)):
+        e = np.zeros(2, np.float32)
+        e[axis] = 1e-3
+        fd = (logl(c + e) - logl(c - e)) / 2e-3 * (2.0 / n)
+        inside = (np.asarray(x["positions"])[:, axis] + step[:, axis] > 0) & (np.asarray(x["positions"])[:, axis] + step[:, axis] < 1)
+        np.testing.assert_allclose(step[inside, axis], 0.01 * fd[inside], rtol=2e-2, atol=1e-5)
+
+
+def test_soft_mining_refuses_samples_off_a_grid():
+    field, data, cfg, _ = field_problem(UniformSampler())
+    with pytest.raises(InrError, match="moves samples on a full grid"):
+        make_sampling(SoftMiningSampler(), 10, regression_errors(field.apply), data, "sdf")
+    with pytest.raises(InrError, match="uniform \\+ reinit < 1"):
+        make_sampling(SoftMiningSampler(uniform=0.5, reinit=0.5), 10, regression_errors(field.apply, grid=(40,)),
+                      data, "image")
+
+
+def test_soft_mining_with_a_minibatch_moves_that_many_samples():
+    field, data, cfg, _ = field_problem(UniformSampler())
+    sampling = make_sampling(SoftMiningSampler(keep=0.5), 10, regression_errors(field.apply, grid=(40,)), data,
+                             "audio", batch_size=8)
+    assert sampling.count == 8 and sampling.start()["positions"].shape == (8, 1)
+
+
+@pytest.mark.slow  # with test_collections' soft-mining stack; the default suite runs the stack's INT sibling
+def test_a_stack_of_fields_mines_each_field_on_its_own():
+    field, data, cfg, sampling = image_problem(SoftMiningSampler())
+    stack = {"coords": jnp.stack([data["coords"]] * 2), "targets": jnp.stack([data["targets"], 1 - data["targets"]])}
+    params = field.init(jax.random.PRNGKey(0))
+    two = jax.tree_util.tree_map(lambda a: jnp.stack([a, a]), params)
+    keys = jax.random.split(jax.random.PRNGKey(5), 2)
+    loss, grads, x = sampling.gradients(None, stacked=True)(two, stack, sampling.start(2), 3, keys, 0, 0)
+    total = 0.0
+    for i in range(2):
+        one = {k: v[i] for k, v in stack.items()}
+        v, g, xi = sampling.field_step(params, one, sampling.start(), 3, keys[i])
+        total += v
+        np.testing.assert_allclose(np.asarray(x["positions"][i]), np.asarray(xi["positions"]), rtol=1e-5, atol=1e-6)
+        for a, b in zip(jax.tree_util.tree_leaves(grads), jax.tree_util.tree_leaves(g)):
+            np.testing.assert_allclose(np.asarray(a[i]), np.asarray(b), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(float(loss), float(total), rtol=1e-5)
