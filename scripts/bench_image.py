@@ -97,8 +97,8 @@ def prepared_camera(prep: str, workdir: Path) -> Path:
 SEED_IMPLS = {
     "poly": ("inr (JAX, polynomial sine)", []),
     "exact": ("inr (JAX, XLA sin)", ["model.activation.name=sine_exact"]),
-    "torch": ("PyTorch SIREN (official style)", None),
-    "torch_centres": ("PyTorch SIREN, inr's pixel-centre coordinates", None),
+    "torch": ("SIREN (official style)", None),  # None: the PyTorch reference, its version before the name
+    "torch_centres": ("SIREN, inr's pixel-centre coordinates", None),
 }
 
 
@@ -108,7 +108,7 @@ def _seed_row(impl: str, seed: int, image: Path, workdir: Path, steps: int, chec
         import torch
         from PIL import Image
 
-        name = f"PyTorch {torch.__version__} {name.split(' ', 1)[1]}"
+        name = f"PyTorch {torch.__version__} {name}"
         t = _torch_siren.fit(np.asarray(Image.open(image), np.float32) / 255.0, steps, seed, checkpoints,
                              centres=impl == "torch_centres")
         at, final, sps = t["psnr_at"], t["psnr"], t["seconds_per_step"]

@@ -68,12 +68,18 @@ def make_chunk_fn(loss_fn: Callable, optimizer: optax.GradientTransformation, ho
         loss_fn, update, fold, hooks, all_finite = _stacked(loss_fn, optimizer, hooks)
     if sampling is not None:
         gradients = sampling.gradients(loss_fn, stacked)
+        prepare = jax.vmap(sampling.prepare) if stacked else sampling.prepare
     else:
         def gradients(p, data, x, step, key, k, m):
             return *jax.value_and_grad(loss_fn)(p, data, key), x
+
+        def prepare(data):
+            return data
     follow = _ema_update(ema) if ema > 0 else None
 
     def chunk(params, opt_state, extra, data, key, start, n, k=0, m=0):
+        data = prepare(data)  # the sampler's per-signal work, once a chunk
+
         def body(carry, i):
             p, s, x = carry
             loss, grads, x = gradients(p, data, x, start + i, fold(key, start + i), k, m)

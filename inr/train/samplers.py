@@ -264,9 +264,15 @@ class Sampling:
         """``end``, or the first step before it where :meth:`stage` changes."""
         return end
 
+    def prepare(self, data: dict) -> dict:
+        """One field's ``data`` with what every step reads from it alone,
+        computed once per jitted chunk rather than in every step."""
+        return data
+
     def gradients(self, loss_fn: Callable, stacked: bool) -> Callable:
         """``grad(params, data, extra, step, key, k, m) -> (loss, grads, extra)``
-        of one training step, ``loss_fn`` the loop's (summed over a stack)."""
+        of one training step on :meth:`prepare`'d data, ``loss_fn`` the loop's
+        (summed over a stack)."""
         raise NotImplementedError
 
 
@@ -360,16 +366,20 @@ class SoftMining(Sampling):
         differences, edges replicated; normalised by its maximum and clipped
         to [1e-5, 1] as the reference's Sobel edges are), ``(n,)``."""
         t = self.errors.targets(data).reshape(*self.errors.grid, -1)
+        padded = jnp.pad(t, [(1, 1)] * len(self.errors.grid) + [(0, 0)], mode="edge")
+        centre = [slice(1, -1)] * len(self.errors.grid)
         squared = 0.0
-        for axis in range(len(self.errors.grid)):
-            padded = jnp.concatenate([jax.lax.slice_in_dim(t, 0, 1, axis=axis), t,
-                                      jax.lax.slice_in_dim(t, -1, None, axis=axis)], axis=axis)
-            n = self.errors.grid[axis]
-            diff = (jax.lax.slice_in_dim(padded, 2, n + 2, axis=axis) - jax.lax.slice_in_dim(padded, 0, n, axis=axis))
-            squared = squared + jnp.sum(diff**2, axis=-1)
+        for axis, n in enumerate(self.errors.grid):
+            ahead, behind = list(centre), list(centre)
+            ahead[axis], behind[axis] = slice(2, n + 2), slice(0, n)
+            squared = squared + jnp.sum((padded[tuple(ahead)] - padded[tuple(behind)]) ** 2, axis=-1)
         edges = jnp.sqrt(squared).ravel()
         edges = jnp.clip(edges / (jnp.max(edges) + 1e-7), 1e-5, 1.0)
         return edges / jnp.sum(edges)
+
+    def prepare(self, data: dict) -> dict:
+        """The edge density's cumulative sum, which the redraws search, once a chunk."""
+        return {**data, "edge_cdf": jnp.cumsum(self.edge_density(data))}
 
     def _weighted_loss(self, data, exponent):
         coords_key = self.errors.keys[0]
@@ -384,7 +394,7 @@ class SoftMining(Sampling):
         return loss
 
     def field_step(self, p, data, x, step, key):
-        """One field's step: loss, gradients and the moved positions."""
+        """One field's step on :meth:`prepare`'d ``data``: loss, gradients and the moved positions."""
         cfg, grid = self.cfg, tuple(self.errors.grid)
         exponent = jnp.minimum(step / cfg.ramp, cfg.alpha)
         if self.count >= self.n:  # every sample every step: only the weighting is left
@@ -407,7 +417,7 @@ class SoftMining(Sampling):
         if n_reinit > 0:
             least = least.at[jax.lax.top_k(-per_sample, n_reinit)[1]].set(True)
         outside = jnp.any((positions < 0) | (positions > 1), axis=-1)
-        cdf = jnp.cumsum(self.edge_density(data))
+        cdf = data["edge_cdf"]
         drawn = jnp.searchsorted(cdf, jax.random.uniform(k_edge, (self.count,)) * cdf[-1], side="right")
         edge = jnp.stack(jnp.unravel_index(jnp.minimum(drawn, self.n - 1), grid), -1) / (self.shape - 1)
         positions = jnp.where((least | outside)[:, None], edge, positions)

@@ -234,7 +234,7 @@ def test_soft_mining_positions_round_to_samples_and_redraw_at_edges():
     assert columns.tolist() == [9, 10]  # the edge between columns 9 and 10 (x > 0.2), nothing else
     params = field.init(jax.random.PRNGKey(0))
     x = sampling.start()
-    _, _, moved = sampling.field_step(params, data, x, 0, jax.random.PRNGKey(3))
+    _, _, moved = sampling.field_step(params, sampling.prepare(data), x, 0, jax.random.PRNGKey(3))
     old, new = np.asarray(x["positions"]), np.asarray(moved["positions"])
     changed = np.flatnonzero(np.any(old != new, axis=1))
     # half redrawn at the edge, the last tenth uniformly; with no drift or noise the rest stay put
@@ -249,7 +249,7 @@ def test_soft_mining_moves_samples_up_the_log_loss():
     field, data, _, sampling = image_problem(cfg)
     params = field.init(jax.random.PRNGKey(0))
     x = sampling.start()
-    _, _, moved = sampling.field_step(params, data, x, 0, jax.random.PRNGKey(3))
+    _, _, moved = sampling.field_step(params, sampling.prepare(data), x, 0, jax.random.PRNGKey(3))
     step = np.asarray(moved["positions"] - x["positions"])
     # finite differences of log((f(x) - y)^2) in pixel units at the nearest samples' coordinates
     rows = np.asarray(sampling.rows(x["positions"]))
@@ -287,11 +287,12 @@ def test_a_stack_of_fields_mines_each_field_on_its_own():
     params = field.init(jax.random.PRNGKey(0))
     two = jax.tree_util.tree_map(lambda a: jnp.stack([a, a]), params)
     keys = jax.random.split(jax.random.PRNGKey(5), 2)
-    loss, grads, x = sampling.gradients(None, stacked=True)(two, stack, sampling.start(2), 3, keys, 0, 0)
+    loss, grads, x = sampling.gradients(None, stacked=True)(two, jax.vmap(sampling.prepare)(stack), sampling.start(2),
+                                                         3, keys, 0, 0)
     total = 0.0
     for i in range(2):
         one = {k: v[i] for k, v in stack.items()}
-        v, g, xi = sampling.field_step(params, one, sampling.start(), 3, keys[i])
+        v, g, xi = sampling.field_step(params, sampling.prepare(one), sampling.start(), 3, keys[i])
         total += v
         np.testing.assert_allclose(np.asarray(x["positions"][i]), np.asarray(xi["positions"]), rtol=1e-5, atol=1e-6)
         for a, b in zip(jax.tree_util.tree_leaves(grads), jax.tree_util.tree_leaves(g)):
