@@ -84,6 +84,11 @@ def sampling_for(modality, field, cfg, signal, data: dict):
                          data, cfg.modality, cfg.train.batch_size)
 
 
+def fit_keys(seed: int):
+    """``(init_key, train_key)`` of a fit with ``seed``: its initial weights are ``field.init(init_key)``."""
+    return jax.random.split(jax.random.PRNGKey(seed))
+
+
 def size_metrics(param_count: int, samples: int) -> dict:
     """A field's size beside its signal's: parameters, and parameters and bits (float32) per sample."""
     return {"param_count": param_count, "params_per_sample": param_count / samples,
@@ -103,7 +108,7 @@ def fit_run(cfg: RunConfig, run_dir, *, resume: bool = False, overwrite: bool = 
     data = modality.training_data(signal, cfg.data)
     sampling = sampling_for(modality, field, cfg, signal, data)
     score = jax.jit(modality.score(field.apply, cfg.data))
-    init_key, train_key = jax.random.split(jax.random.PRNGKey(cfg.seed))
+    init_key, train_key = fit_keys(cfg.seed)
     state = start_state(field.init(init_key), optimizer, cfg.train, sampling=sampling)
 
     with building(run_dir, overwrite=overwrite, resume=resume, marker=CHECKPOINT) as work:

@@ -52,11 +52,13 @@ def _axis(n: int, centres: bool):
 
 
 def fit(pixels: np.ndarray, steps: int, seed: int, checkpoints: list[int], lr: float = 1e-4,
-        widths: tuple[int, ...] = (2, 256, 256, 256, 256, 1), omega0: float = 30.0, centres: bool = False) -> dict:
+        widths: tuple[int, ...] = (2, 256, 256, 256, 256, 1), omega0: float = 30.0, centres: bool = False,
+        init: list[tuple[np.ndarray, np.ndarray]] | None = None) -> dict:
     """Fit ``pixels`` (H, W) in [0, 1]; PSNR (clipped, on [0, 1]) at each
     checkpoint step, the final PSNR and the median seconds per step.
     Coordinates are the Colab's ``linspace(-1, 1)``, or with ``centres``
-    inr's pixel centres ``(2 i + 1) / n - 1``."""
+    inr's pixel centres ``(2 i + 1) / n - 1``. ``init``: starting weights
+    ``[(W (n_in, n_out), b), ...]`` in place of the network's own draw."""
     import torch
 
     torch.manual_seed(seed)
@@ -65,6 +67,12 @@ def fit(pixels: np.ndarray, steps: int, seed: int, checkpoints: list[int], lr: f
     coords = torch.stack(axes, dim=-1).reshape(-1, 2)
     target = torch.from_numpy(np.asarray(pixels, np.float32).reshape(-1, 1)) * 2.0 - 1.0
     model = _network(list(widths), omega0)
+    if init is not None:
+        linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+        with torch.no_grad():
+            for linear, (weight, bias) in zip(linears, init, strict=True):
+                linear.weight.copy_(torch.from_numpy(np.array(weight, np.float32).T))
+                linear.bias.copy_(torch.from_numpy(np.array(bias, np.float32)))
     opt = torch.optim.Adam(model.parameters(), lr=lr)
 
     def psnr() -> float:

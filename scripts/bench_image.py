@@ -4,6 +4,7 @@
     python scripts/bench_image.py --part siren
     python scripts/bench_image.py --part ffn --size 256 --steps 500 --images camera astronaut
     python scripts/bench_image.py --part seeds --seeds 0 1 2   # JAX against PyTorch (needs torch)
+    python scripts/bench_image.py --part seeds --impls torch_inr_init   # PyTorch from inr's initial weights
 
 Prints a table and writes scripts/results/bench_image.md (or --out).
 """
@@ -99,7 +100,23 @@ SEED_IMPLS = {
     "exact": ("inr (JAX, XLA sin)", ["model.activation.name=sine_exact"]),
     "torch": ("SIREN (official style)", None),  # None: the PyTorch reference, its version before the name
     "torch_centres": ("SIREN, inr's pixel-centre coordinates", None),
+    "torch_inr_init": ("SIREN from inr's initial weights, pixel centres", None),
 }
+
+
+def inr_initial_layers(seed: int, image: Path) -> list:
+    """inr's SIREN weights before its first step for ``seed``, drawn as
+    ``fit_run`` draws them."""
+    from inr.fields.layout import mlp_layers
+    from inr.modalities import MODALITIES
+    from inr.runs import field_for, fit_keys
+
+    cfg = run_config([ROOT / "configs/image/siren.yaml"], ["data.resize=null", f"seed={seed}"],
+                     {"modality": "image", "input": str(image)})
+    modality = MODALITIES.get("image")
+    _, field = field_for(cfg, modality, modality.load(cfg.input, cfg.data))
+    init_key, _ = fit_keys(cfg.seed)
+    return [(np.asarray(w), np.asarray(b)) for w, b in mlp_layers(field.init(init_key))]
 
 
 def _seed_row(impl: str, seed: int, image: Path, workdir: Path, steps: int, checkpoints: list[int]) -> list:
@@ -109,8 +126,9 @@ def _seed_row(impl: str, seed: int, image: Path, workdir: Path, steps: int, chec
         from PIL import Image
 
         name = f"PyTorch {torch.__version__} {name}"
+        init = inr_initial_layers(seed, image) if impl == "torch_inr_init" else None
         t = _torch_siren.fit(np.asarray(Image.open(image), np.float32) / 255.0, steps, seed, checkpoints,
-                             centres=impl == "torch_centres")
+                             centres=impl in ("torch_centres", "torch_inr_init"), init=init)
         at, final, sps = t["psnr_at"], t["psnr"], t["seconds_per_step"]
     else:
         m = run([ROOT / "configs/image/siren.yaml"],
