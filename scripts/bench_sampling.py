@@ -30,7 +30,7 @@ from inr.runs import fit_run, run_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MESHES = ROOT.parent / "shared" / "data" / "meshes"
-SAMPLERS = ["int", "evos", "soft_mining"]
+SAMPLERS = ["int", "evos", "soft_mining", "nint"]
 PHOTOS = ["camera", "astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry"]
 
 

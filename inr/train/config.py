@@ -38,7 +38,8 @@ class TrainConfig:
     sampler: SamplerConfig = field(default_factory=UniformSampler)
     """which samples a fit trains on, typed by name: uniform (all, or random minibatches) | int (the
     worst-fitted, a growing share; Zhang et al. 2024) | evos (the least fit and a random draw; Zhang et al.
-    2025) | soft_mining (Langevin-moved, importance-weighted; Kheradmand et al. 2024): inr.train.samplers"""
+    2025) | soft_mining (Langevin-moved, importance-weighted; Kheradmand et al. 2024) | nint (residual-, NTK-ranked and
+    random; Zhang et al. 2026): inr.train.samplers"""
     steps_per_call: int = 50
     """steps fused into one jitted call (lax.scan); also the logging and evaluation interval"""
     checkpoint_every: int = 100

@@ -25,12 +25,21 @@ share of the samples chosen by how badly the field fits them:
   signal's edge density, another tenth uniformly; the loss weights each sample
   by its stopped ``|f(x) - y|^(-r)`` (r ramping to ``alpha``), clamped to
   [0.2, mean + std]. Grid signals only (images, audio).
+- ``nint``, NTK-guided implicit neural teaching (NINT; Zhang et al., CVPR
+  2026, as its reference code does it): each step trains on a constant share
+  of the samples, re-ranked every step: most of them (70 %) drawn at random,
+  the rest the largest residuals, and in the first steps also the samples
+  whose function-space update ``K r = J (J^T r)`` (one vector-Jacobian and one
+  Jacobian-vector product) is largest, a share that the reference recomputes
+  every 10 rankings and lets fall as ``0.3 exp(-2 c // 10)`` until it is
+  below 1e-3 (after about 30 rankings).
 
 A sampler other than ``uniform`` becomes a :class:`Sampling`: what the one
 training loop (:mod:`inr.train.fit`) needs to run it inside its jitted steps,
-its state riding in the loop's extras (a ranking ``extra["order"]``, or soft
-mining's ``extra["positions"]``) and its random draws keyed by the step, so a
-resumed run trains on exactly the samples an uninterrupted one would. The
+its state riding in the loop's extras (a ranking ``extra["order"]``, with
+NINT's ``extra["ntk_rank"]``, or soft mining's ``extra["positions"]``) and
+its random draws keyed by the step, so a resumed run trains on exactly the
+samples an uninterrupted one would. The
 ranked samplers' kept and mutated counts are fixed within a stage, so each
 stage compiles once.
 """
@@ -203,6 +212,63 @@ class SoftMiningSampler(SamplerConfig):
         return SoftMining(self, errors, n, count)
 
 
+@register_variant(SamplerConfig, "nint")
+@dataclass
+class NintSampler(SamplerConfig):
+    name: str = "nint"
+    keep: float = 0.2
+    """the fraction of the samples each step trains on (the reference's mt_ratio, constant)"""
+    random: float = 0.7
+    """the share of those drawn at random from the samples outside the ranked ones"""
+    ntk: float = 0.3
+    """the NTK-ranked share at the start (before its decay); the residual-ranked share is what is left"""
+    ntk_every: int = 10
+    """rankings between recomputations of the NTK scores (the reference's NTK_last_ite)"""
+    interval: int = 1
+    """steps between rankings (1: every step, the reference's dense strategy)"""
+
+    def kept(self, steps: int) -> np.ndarray:
+        return np.full(steps, self.keep)
+
+    def mutated(self, steps: int) -> np.ndarray:
+        return np.full(steps, self.random)
+
+    def refreshed(self, steps: int) -> np.ndarray:
+        return np.arange(steps) % self.interval == 0
+
+    def fitness(self, errors: SampleErrors) -> Callable:
+        return lambda params, data: jnp.sum(jnp.abs(errors.residuals(params, data)), axis=-1)
+
+    def ntk_schedule(self, steps: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(due, share)``: whether the NTK scores are recomputed before each
+        step, and the share of the kept samples they choose there. The
+        reference counts its rankings ``c`` from 1, recomputes at ``c = 1`` and
+        at multiples of ``ntk_every``, with the share ``ntk exp(-2 c //
+        ntk_every)``, and stops for good once that falls below 1e-3."""
+        due, share = np.zeros(steps, bool), np.zeros(steps)
+        current = 0.0
+        for count, s in enumerate(np.flatnonzero(self.refreshed(steps)), start=1):
+            if count == 1 or count % self.ntk_every == 0:
+                value = self.ntk * float(np.exp((-2.0 * count) // self.ntk_every))
+                current = value if value >= 1.0e-3 else 0.0  # it only falls, so this is for good
+                due[s] = current > 0
+            share[s:] = current
+        return due, share
+
+    def check(self) -> None:
+        if not (0 < self.keep <= 1 and 0 <= self.random < 1 and 0 <= self.ntk <= 1 - self.random
+                and self.ntk_every >= 1 and self.interval >= 1):
+            raise InrError("train.sampler (nint): keep must be in (0, 1], random in [0, 1), ntk in [0, 1 - random], "
+                           "ntk_every and interval >= 1")
+
+    def make(self, steps: int, errors: SampleErrors, n: int, batch_size: int) -> Sampling:
+        ranked = super().make(steps, errors, n, batch_size)
+        due, share = self.ntk_schedule(steps)
+        return Nint(*(getattr(ranked, f) for f in ("fitness", "keys", "n", "keep", "mutate", "due")),
+                    ntk_fitness=errors.function_space_update, ntk_due=due,
+                    ntk_count=(share * ranked.keep).astype(np.int32))
+
+
 def signal_fits_only(cfg: SamplerConfig, what: str) -> None:
     """A sampler ranks a signal's samples; ``what`` (weight-space training,
     a denoiser, meta-init's inner fits) has none to rank."""
@@ -226,6 +292,20 @@ class SampleErrors:
 
     def residuals(self, params, data):
         return self.predictions(params, data) - self.targets(data)
+
+    def function_space_update(self, params, data):
+        """Each sample's squared norm of ``K r = J (J^T r)``, ``(n,)``: how
+        much one gradient step on the summed squared error moves the field
+        there (``J`` the Jacobian of the predictions in the parameters, ``K``
+        the empirical NTK, ``r`` the residuals); one vector-Jacobian product
+        and one Jacobian-vector product, never ``K`` itself."""
+        def predict(p):
+            return self.predictions(p, data)
+
+        predictions, pullback = jax.vjp(predict, params)
+        (direction,) = pullback(predictions - self.targets(data))
+        _, update = jax.jvp(predict, (params,), (direction,))
+        return jnp.sum(update**2, axis=-1)
 
     def laplacian(self, values):
         """The discrete Laplacian (edges replicated) of per-sample ``values`` (n, c) on ``grid``."""
@@ -321,21 +401,56 @@ class Ranked(Sampling):
             rows = jnp.concatenate([rows, rest[jax.random.randint(key, (m,), 0, rest.shape[0])]])
         return {name: (a[rows] if name in self.keys else a) for name, a in data.items()}
 
+    def reorder(self, p, data, x, step) -> dict:
+        """The extras with ``step``'s ranking: re-ranked when ``due[step]``."""
+        return {**x, "order": jax.lax.cond(jnp.asarray(self.due)[step], lambda: self.rank(p, data),
+                                           lambda: x["order"])}
+
     def gradients(self, loss_fn: Callable, stacked: bool) -> Callable:
         """Re-rank the rows when ``due[step]``, keep ``k`` of them (``m`` drawn
         at random from outside the worst-fitted), differentiate ``loss_fn`` there."""
-        due = jnp.asarray(self.due)
-        rank, select, fold = self.rank, self.select, jax.random.fold_in
+        reorder, select, fold = self.reorder, self.select, jax.random.fold_in
         if stacked:
-            rank, select = jax.vmap(rank), jax.vmap(select, in_axes=(0, 0, 0, None, None))
+            reorder = jax.vmap(reorder, in_axes=(0, 0, 0, None))
+            select = jax.vmap(select, in_axes=(0, 0, 0, None, None))
             fold = jax.vmap(fold, in_axes=(0, None))
 
         def grad(p, data, x, step, key, k, m):
-            order = jax.lax.cond(due[step], lambda: rank(p, data), lambda: x["order"])
-            loss, grads = jax.value_and_grad(loss_fn)(p, select(data, order, fold(key, 1), k, m), key)
-            return loss, grads, {**x, "order": order}
+            x = reorder(p, data, x, step)
+            loss, grads = jax.value_and_grad(loss_fn)(p, select(data, x["order"], fold(key, 1), k, m), key)
+            return loss, grads, x
 
         return grad
+
+
+@dataclass(frozen=True)
+class Nint(Ranked):
+    """NINT's ranking: the ``ntk_count[step]`` samples of largest
+    ``ntk_fitness`` (recomputed when ``ntk_due[step]``, kept in between) come
+    first, then the rest by residual."""
+
+    ntk_fitness: Callable
+    ntk_due: np.ndarray
+    ntk_count: np.ndarray
+
+    def start(self, n_fields: int | None = None) -> dict:
+        # a rank of n for every sample: none is NTK-chosen before the first NTK scores
+        return _tiled({"order": jnp.arange(self.n, dtype=jnp.int32),
+                       "ntk_rank": jnp.full(self.n, self.n, jnp.int32)}, n_fields)
+
+    def reorder(self, p, data, x, step) -> dict:
+        def ntk_rank():
+            order = jnp.argsort(-self.ntk_fitness(p, data))
+            return jnp.zeros(self.n, jnp.int32).at[order].set(jnp.arange(self.n, dtype=jnp.int32))
+
+        rank = jax.lax.cond(jnp.asarray(self.ntk_due)[step], ntk_rank, lambda: x["ntk_rank"])
+        chosen = rank < jnp.asarray(self.ntk_count)[step]
+
+        def order():
+            return jnp.argsort(-jnp.where(chosen, jnp.inf, self.fitness(p, data))).astype(jnp.int32)
+
+        return {**x, "ntk_rank": rank,
+                "order": jax.lax.cond(jnp.asarray(self.due)[step], order, lambda: x["order"])}
 
 
 @dataclass(frozen=True)

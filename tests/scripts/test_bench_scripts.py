@@ -15,6 +15,7 @@ def test_gpu_benchmark_runs_small_on_a_cpu(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     table = out.read_text()
     for row in ["SIREN, Colab protocol", "image default", "SDF default", "sampler int, siren-camera",
-                "sampler evos, siren-camera", "sampler soft_mining, siren-camera", "fit-many, 16 MNIST digits"]:
+                "sampler evos, siren-camera", "sampler soft_mining, siren-camera", "sampler nint, siren-camera",
+                "fit-many, 16 MNIST digits"]:
         assert row in table, row
     assert "Machine:" in table and "--small" in table

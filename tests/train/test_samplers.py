@@ -2,6 +2,7 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
+from jax.flatten_util import ravel_pytree
 import numpy as np
 import pytest
 
@@ -14,8 +15,8 @@ from inr.train.config import TrainConfig
 from inr.train.fit import fit, restore, start_state
 from inr.train.losses import mse_loss
 from inr.train.optim import make_optimizer
-from inr.train.samplers import (EvosSampler, IntSampler, SoftMiningSampler, UniformSampler, make_sampling,
-                                regression_errors)
+from inr.train.samplers import (EvosSampler, IntSampler, NintSampler, SoftMiningSampler, UniformSampler,
+                                make_sampling, regression_errors)
 
 
 def test_int_schedule_is_the_reference_codes():
@@ -61,19 +62,24 @@ def test_each_step_trains_on_the_worst_fitted_rows():
     np.testing.assert_array_equal(np.sort(seen[0][:, 0]), np.asarray(data["coords"])[worst, 0])
 
 
-def test_a_stack_of_fields_ranks_each_field_by_its_own_errors():
-    field, data, cfg, sampling = field_problem(IntSampler(), steps=10)
+@pytest.mark.parametrize("sampler", [IntSampler(), NintSampler(keep=0.5, random=0.0, ntk=1.0)], ids=["int", "nint"])
+def test_a_stack_of_fields_ranks_each_field_by_its_own_errors(sampler):
+    """The vmapped ranking of a stack (NINT's NTK scores too) is each field's own, to the bit. (Whole stacked
+    fits match single ones only to float rounding, which can flip near-ties in a ranking; so this is checked
+    on one step.)"""
+    field, data, cfg, sampling = field_problem(sampler, steps=10)
     stack = {"coords": jnp.stack([data["coords"]] * 2), "targets": jnp.stack([data["targets"], -data["targets"]])}
     stacked = make_sampling(cfg.sampler, cfg.steps, regression_errors(field.apply), {k: v[0] for k, v in stack.items()},
                             "image")
     assert stacked.n == sampling.n == 40
     params = field.init(jax.random.PRNGKey(0))
     two = jax.tree_util.tree_map(lambda a: jnp.stack([a, a]), params)
-    order = jax.vmap(stacked.rank)(two, stack)
+    both = jax.vmap(stacked.reorder, in_axes=(0, 0, 0, None))(two, stack, stacked.start(2), 0)
     for i in range(2):
-        one = {k: v[i] for k, v in stack.items()}
-        np.testing.assert_array_equal(np.asarray(order[i]), np.asarray(sampling.rank(params, one)))
-    assert not np.array_equal(np.asarray(order[0][:8]), np.asarray(order[1][:8]))
+        one = sampling.reorder(params, {k: v[i] for k, v in stack.items()}, sampling.start(), 0)
+        for name in one:
+            np.testing.assert_array_equal(np.asarray(both[name][i]), np.asarray(one[name]))
+    assert not np.array_equal(np.asarray(both["order"][0][:8]), np.asarray(both["order"][1][:8]))
 
 
 def test_a_sampler_needs_fixed_samples_to_rank():
@@ -147,7 +153,8 @@ def test_evos_crossover_adds_the_squared_laplacian_error():
 
 
 @pytest.mark.parametrize("sampler", [IntSampler(start=1.0), EvosSampler(keep=1.0, mutation=0.0),
-                                     SoftMiningSampler(keep=1.0, alpha=0.0)], ids=["int", "evos", "soft_mining"])
+                                     SoftMiningSampler(keep=1.0, alpha=0.0), NintSampler(keep=1.0, random=0.0)],
+                         ids=["int", "evos", "soft_mining", "nint"])
 def test_a_sampler_keeping_everything_is_uniform_bit_for_bit(sampler):
     field, data, cfg, sampling = field_problem(sampler, steps=12)
     opt = make_optimizer(cfg)
@@ -161,10 +168,11 @@ def test_a_sampler_keeping_everything_is_uniform_bit_for_bit(sampler):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
-@pytest.mark.parametrize("sampler", [IntSampler(start=0.2, stages=3, max_interval=10),
+@pytest.mark.parametrize("sampler", [pytest.param(IntSampler(start=0.2, stages=3, max_interval=10),
+                                                  marks=pytest.mark.slow),  # its Ranked state: evos', nint's
                                      EvosSampler(first_interval=7, last_interval=3, crossover=0.0),
-                                     SoftMiningSampler(ramp=10)],
-                         ids=["int", "evos", "soft_mining"])
+                                     SoftMiningSampler(ramp=10), NintSampler(keep=0.5, random=0.0, ntk=1.0)],
+                         ids=["int", "evos", "soft_mining", "nint"])
 def test_an_interrupted_run_resumes_to_the_same_weights(sampler, tmp_path):
     """The samplers' ranking (soft mining's positions) rides in the checkpoint."""
     field, data, cfg, sampling = field_problem(sampler)
@@ -187,6 +195,7 @@ def test_bad_sampler_options_are_one_line_errors(tmp_path, capsys):
     image = Path(__file__).resolve().parents[2] / "assets" / "cameraman.png"
     for sets, fragment in [(["train.sampler=evos", "train.sampler.keep=1.5"], "keep must be in (0, 1]"),
                            (["train.sampler=int", "train.sampler.keep=0.5"], "keep"),
+                           (["train.sampler=nint", "train.sampler.ntk=0.5"], "ntk in [0, 1 - random]"),
                            (["train.sampler=evos", "train.sampler.crossover=1e-3", "data.split=even"],
                             "needs samples on a full grid")]:
         out = tmp_path / "r"
@@ -194,6 +203,53 @@ def test_bad_sampler_options_are_one_line_errors(tmp_path, capsys):
         assert main(args + [a for s in sets for a in ("--set", s)]) == 2, sets
         err = capsys.readouterr().err
         assert fragment in err and len(err.strip().splitlines()) == 1 and not out.exists(), err
+
+
+def test_nint_schedule_is_the_reference_codes():
+    """NINT's reference ranks every step; the NTK share 0.3 exp(-2 c // 10)
+    is recomputed at the 1st, 10th and 20th ranking and stops at the 30th,
+    where it would fall below 1e-3; one ranking in ``interval`` steps."""
+    due, share = NintSampler().ntk_schedule(100)
+    assert np.flatnonzero(due).tolist() == [0, 9, 19]
+    np.testing.assert_allclose(share[[0, 8, 9, 18, 19, 28]], 0.3 * np.exp([-1, -1, -2, -2, -4, -4]))
+    assert not share[29:].any()
+    due, share = NintSampler(interval=5).ntk_schedule(200)
+    assert np.flatnonzero(due).tolist() == [0, 45, 95] and share[144] > 0 and not share[145:].any()
+    assert np.flatnonzero(NintSampler(interval=5).refreshed(20)).tolist() == [0, 5, 10, 15]
+    assert not NintSampler(ntk=0.0).ntk_schedule(50)[0].any()
+
+
+def test_function_space_update_is_the_ntk_times_the_residuals():
+    field, data, _, _ = field_problem(NintSampler())
+    params = field.init(jax.random.PRNGKey(3))
+    errors = regression_errors(field.apply)
+    flat, unravel = ravel_pytree(params)
+    jac = jax.jacobian(lambda v: field.apply(unravel(v), data["coords"])[:, 0])(flat)  # (n, p)
+    r = np.asarray(errors.residuals(params, data))[:, 0]
+    expected = (np.asarray(jac, np.float64) @ np.asarray(jac, np.float64).T @ r) ** 2
+    np.testing.assert_allclose(np.asarray(errors.function_space_update(params, data)), expected, rtol=2e-3)
+
+
+def test_nint_trains_on_the_ntk_chosen_then_the_worst_fitted_then_random_rows():
+    """At its first step: the NTK share's top rows by |K r|, then the largest
+    residuals among the others, then a random draw from the rest."""
+    field, data, cfg, sampling = field_problem(NintSampler(keep=0.5, random=0.4, ntk=0.3), n=80)
+    params = field.init(jax.random.PRNGKey(0))
+    x = sampling.reorder(params, data, sampling.start(), 0)
+    errors = regression_errors(field.apply)
+    k, m = sampling.stage(0)
+    n_ntk = int(sampling.ntk_count[0])
+    assert (k, m, n_ntk) == (40, 16, int(0.3 * np.exp(-1) * 40)) and n_ntk == 4
+    ntk = np.argsort(-np.asarray(errors.function_space_update(params, data)))[:n_ntk]
+    residual = np.abs(np.asarray(errors.residuals(params, data)))[:, 0]
+    residual[ntk] = -1.0
+    order = np.asarray(x["order"])
+    assert set(order[:n_ntk]) == set(ntk)
+    np.testing.assert_array_equal(order[n_ntk:k - m], np.argsort(-residual)[:k - m - n_ntk])
+    assert set(order[:n_ntk]) != set(np.argsort(-np.abs(np.asarray(errors.residuals(params, data)))[:, 0])[:n_ntk])
+    # later steps keep the NTK choice until it is recomputed (step 9) and re-rank the residuals every step
+    later = sampling.reorder(params, data, x, 5)
+    np.testing.assert_array_equal(np.asarray(later["ntk_rank"]), np.asarray(x["ntk_rank"]))
 
 
 def image_problem(sampler, h=12, w=16, steps=12):
