@@ -247,7 +247,7 @@ def test_nint_trains_on_the_ntk_chosen_then_the_worst_fitted_then_random_rows():
     assert set(order[:n_ntk]) == set(ntk)
     np.testing.assert_array_equal(order[n_ntk:k - m], np.argsort(-residual)[:k - m - n_ntk])
     assert set(order[:n_ntk]) != set(np.argsort(-np.abs(np.asarray(errors.residuals(params, data)))[:, 0])[:n_ntk])
-    # later steps keep the NTK choice until it is recomputed (step 9) and re-rank the residuals every step
+    # later steps keep the NTK choice until it is recomputed (step 9)
     later = sampling.reorder(params, data, x, 5)
     np.testing.assert_array_equal(np.asarray(later["ntk_rank"]), np.asarray(x["ntk_rank"]))
 
