@@ -24,9 +24,8 @@ from _bench_common import RESULTS, markdown_table, matmul_gflops, report_header,
 import _torch_siren  # noqa: E402
 
 from inr.atomic import write_json  # noqa: E402
-from inr.runs import run_config  # noqa: E402
 from inr.modalities.image_io import resize, write_image  # noqa: E402
-from inr.runs import fit_run  # noqa: E402
+from inr.runs import fit_run, run_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 NATURAL = ["astronaut", "coffee", "chelsea", "rocket"]
@@ -42,8 +41,6 @@ def run(config_files, sets, image: Path, workdir: Path, name: str) -> dict:
     cfg = run_config(config_files, sets, {"modality": "image", "input": str(image)})
     out = workdir / name
     metrics = fit_run(cfg, out, overwrite=True, quiet=True)
-    import json
-
     metrics["history"] = json.loads((out / "history.json").read_text())
     return metrics
 
@@ -95,12 +92,14 @@ def prepared_camera(prep: str, workdir: Path) -> Path:
     return path
 
 
+# name -> (label, how): a list is inr's --set overrides; a dict, the PyTorch reference's options (its version is
+# put before the label): ``centres`` (inr's pixel-centre coordinates), ``inr_init`` (start from inr's weights)
 SEED_IMPLS = {
     "poly": ("inr (JAX, polynomial sine)", []),
     "exact": ("inr (JAX, XLA sin)", ["model.activation.name=sine_exact"]),
-    "torch": ("SIREN (official style)", None),  # None: the PyTorch reference, its version before the name
-    "torch_centres": ("SIREN, inr's pixel-centre coordinates", None),
-    "torch_inr_init": ("SIREN from inr's initial weights, pixel centres", None),
+    "torch": ("SIREN (official style)", {}),
+    "torch_centres": ("SIREN, inr's pixel-centre coordinates", {"centres": True}),
+    "torch_inr_init": ("SIREN from inr's initial weights, pixel centres", {"centres": True, "inr_init": True}),
 }
 
 
@@ -120,19 +119,19 @@ def inr_initial_layers(seed: int, image: Path) -> list:
 
 
 def _seed_row(impl: str, seed: int, image: Path, workdir: Path, steps: int, checkpoints: list[int]) -> list:
-    name, sets = SEED_IMPLS[impl]
-    if sets is None:
+    name, how = SEED_IMPLS[impl]
+    if isinstance(how, dict):
         import torch
         from PIL import Image
 
         name = f"PyTorch {torch.__version__} {name}"
-        init = inr_initial_layers(seed, image) if impl == "torch_inr_init" else None
+        init = inr_initial_layers(seed, image) if how.get("inr_init") else None
         t = _torch_siren.fit(np.asarray(Image.open(image), np.float32) / 255.0, steps, seed, checkpoints,
-                             centres=impl in ("torch_centres", "torch_inr_init"), init=init)
+                             centres=how.get("centres", False), init=init)
         at, final, sps = t["psnr_at"], t["psnr"], t["seconds_per_step"]
     else:
         m = run([ROOT / "configs/image/siren.yaml"],
-                [f"train.steps={steps}", "data.resize=null", f"seed={seed}", *sets], image, workdir, "seed")
+                [f"train.steps={steps}", "data.resize=null", f"seed={seed}", *how], image, workdir, "seed")
         at, final, sps = {r["step"]: r["psnr"] for r in m["history"]}, m["psnr"], m["seconds_per_step"]
     return [name, seed, *[at.get(s, float("nan")) for s in checkpoints], final, sps]
 
@@ -151,7 +150,7 @@ def part_seeds(workdir: Path, steps: int, seeds: list[int], prep: str, impls: li
             key = f"{prep}|{steps}|{impl}|{seed}"
             if key in done:
                 continue
-            if SEED_IMPLS[impl][1] is None and not _torch_siren.available():
+            if isinstance(SEED_IMPLS[impl][1], dict) and not _torch_siren.available():
                 skipped = ["PyTorch is not installed: its rows were skipped."]
                 continue
             done[key] = _seed_row(impl, seed, image, workdir, steps, checkpoints)

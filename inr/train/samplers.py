@@ -82,13 +82,19 @@ class SamplerConfig:
     def check(self) -> None:
         """Raise :class:`InrError` for out-of-range options."""
 
-    def make(self, steps: int, errors: SampleErrors, n: int, batch_size: int) -> Sampling:
-        """This sampler made concrete for ``n`` samples and ``steps`` steps: a ranking."""
+    def counts(self, steps: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(keep, mutate, due)`` of a ranking over ``n`` samples: the rows
+        each step trains on, how many of them are drawn at random, and
+        whether the rows are re-ranked first (always before the first step)."""
         keep = np.maximum(1, (self.kept(steps) * n).astype(np.int64))
         mutate = np.minimum((self.mutated(steps) * keep).astype(np.int64), keep - 1)
         due = self.refreshed(steps)
         due[0] = True
-        return Ranked(self.fitness(errors), tuple(errors.keys), n, keep, mutate, due)
+        return keep, mutate, due
+
+    def make(self, steps: int, errors: SampleErrors, n: int, batch_size: int) -> Sampling:
+        """This sampler made concrete for ``n`` samples and ``steps`` steps: a ranking."""
+        return Ranked(self.fitness(errors), tuple(errors.keys), n, *self.counts(steps, n))
 
 
 @register_variant(SamplerConfig, "uniform")
@@ -122,7 +128,7 @@ class IntSampler(SamplerConfig):
         return (step < startup) | (step % interval == 0)
 
     def fitness(self, errors: SampleErrors) -> Callable:
-        return lambda params, data: jnp.sum(jnp.abs(errors.residuals(params, data)), axis=-1)
+        return summed_abs_error(errors)
 
     def check(self) -> None:
         if not (0 < self.start <= 1 and self.stages >= 1 and 0 <= self.every_step <= 1 and self.max_interval >= 1):
@@ -237,7 +243,7 @@ class NintSampler(SamplerConfig):
         return np.arange(steps) % self.interval == 0
 
     def fitness(self, errors: SampleErrors) -> Callable:
-        return lambda params, data: jnp.sum(jnp.abs(errors.residuals(params, data)), axis=-1)
+        return summed_abs_error(errors)
 
     def ntk_schedule(self, steps: int) -> tuple[np.ndarray, np.ndarray]:
         """``(due, share)``: whether the NTK scores are recomputed before each
@@ -246,13 +252,11 @@ class NintSampler(SamplerConfig):
         at multiples of ``ntk_every``, with the share ``ntk exp(-2 c //
         ntk_every)``, and stops for good once that falls below 1e-3."""
         due, share = np.zeros(steps, bool), np.zeros(steps)
-        current = 0.0
         for count, s in enumerate(np.flatnonzero(self.refreshed(steps)), start=1):
             if count == 1 or count % self.ntk_every == 0:
                 value = self.ntk * float(np.exp((-2.0 * count) // self.ntk_every))
-                current = value if value >= 1.0e-3 else 0.0  # it only falls, so this is for good
-                due[s] = current > 0
-            share[s:] = current
+                share[s:] = value if value >= 1.0e-3 else 0.0  # it only falls, so this is for good
+                due[s] = share[s] > 0
         return due, share
 
     def check(self) -> None:
@@ -262,11 +266,16 @@ class NintSampler(SamplerConfig):
                            "ntk_every and interval >= 1")
 
     def make(self, steps: int, errors: SampleErrors, n: int, batch_size: int) -> Sampling:
-        ranked = super().make(steps, errors, n, batch_size)
-        due, share = self.ntk_schedule(steps)
-        return Nint(*(getattr(ranked, f) for f in ("fitness", "keys", "n", "keep", "mutate", "due")),
-                    ntk_fitness=errors.function_space_update, ntk_due=due,
-                    ntk_count=(share * ranked.keep).astype(np.int32))
+        keep, mutate, due = self.counts(steps, n)
+        ntk_due, share = self.ntk_schedule(steps)
+        return Nint(self.fitness(errors), tuple(errors.keys), n, keep, mutate, due,
+                    ntk_fitness=errors.function_space_update, ntk_due=ntk_due,
+                    ntk_count=(share * keep).astype(np.int32))
+
+
+def summed_abs_error(errors: SampleErrors) -> Callable:
+    """``fitness(params, data) -> (n,)``: each sample's summed ``|f(x) - y|``, INT's and NINT's residual ranking."""
+    return lambda params, data: jnp.sum(jnp.abs(errors.residuals(params, data)), axis=-1)
 
 
 def signal_fits_only(cfg: SamplerConfig, what: str) -> None:
