@@ -84,19 +84,24 @@ def at_time(history, metric, seconds) -> float:
     return done[-1] if done else float("nan")
 
 
+SHOWN = {"iou": 100.0}
+"""metrics the table gives in percent (IoU), so that two decimals still tell runs apart"""
+
+
 def rows_for(case, runs: dict) -> list:
     base = runs["uniform"]
     metric, hist = base["metric"], base["history"]
     target, t_base = hist[-1][metric], hist[-1]["seconds"]
+    shown = SHOWN.get(metric, 1.0)
     rows = []
     for name, run in runs.items():
         h = run["history"]
         t_end = h[-1]["seconds"]
         reach = time_to(h, metric, target)
         equal = min(t_base, t_end)
-        rows.append([case, name, h[-1]["step"], run["metrics"]["param_count"], h[-1][metric], t_end, reach,
+        rows.append([case, name, h[-1]["step"], run["metrics"]["param_count"], h[-1][metric] * shown, t_end, reach,
                      f"{100 * reach / t_base:.0f} %" if np.isfinite(reach) else "not reached",
-                     at_time(h, metric, equal), equal])
+                     at_time(h, metric, equal) * shown, equal])
     return rows
 
 
@@ -124,7 +129,7 @@ def main() -> None:
     print(table)
     write_report(args.out, [report_header("bench_sampling", sys.argv[1:]),
                             "Each case: the same config and steps with each sampler; the training metric (PSNR dB, "
-                            "SNR dB, IoU) logged after every chunk with the wall time so far, compile included.\n",
+                            "SNR dB, IoU %) logged after every chunk with the wall time so far, compile included.\n",
                             table, "\n".join(refused), ""])
 
 

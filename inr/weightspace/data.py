@@ -108,12 +108,14 @@ def transform_inputs(space: WeightSpace, xs: list, rot, zoom, shift) -> list:
 
 
 def augment_inputs(space: WeightSpace, key, xs: list, rotation: float = 45.0, translation: float = 0.25,
-                   scale: float = 0.2, dropout: float = 0.01) -> list:
+                   scale: float = 0.2, dropout: float = 0.01, strength: float = 1.0) -> list:
     """DWSNets' input-space augmentations of 2-D fields, on raw (not
     standardized) tensors, one draw per example: the field's picture rotated
     by up to ``rotation`` degrees, shifted by up to ``translation`` and zoomed
-    by up to ``scale`` (:func:`transform_inputs`), then ``dropout`` of all
-    weights zeroed. Fields with another input size are only dropped out."""
+    by up to ``scale`` (:func:`transform_inputs`; all three times ``strength``),
+    then ``dropout`` of all weights zeroed. Fields with another input size are
+    only dropped out."""
+    rotation, translation, scale = rotation * strength, translation * strength, scale * strength
     n = xs[0].shape[0]
     k_rot, k_shift, k_scale, k_drop = jax.random.split(key, 4)
     if space.widths[0] == 2:

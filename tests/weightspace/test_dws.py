@@ -230,6 +230,29 @@ def test_input_transform_moves_the_picture():
     np.testing.assert_array_equal(aug[1], xs[1])  # only the first layer changes
 
 
+def test_input_augment_strength_scales_the_ranges():
+    from inr.weightspace.data import augment_inputs
+
+    widths = (2, 8, 8, 1)
+    space = WeightSpace(widths)
+    layers = random_layers(0, widths, batch=64)
+    w1 = np.array(layers[0][0])
+    w1[:, :, :2, 0] = np.eye(2)  # two first-layer neurons read x itself: their weights show R * zoom
+    layers[0] = (jnp.asarray(w1), layers[0][1])
+    xs = space.from_layers(layers)
+
+    def angles(strength):
+        w = space.to_layers(augment_inputs(space, jax.random.PRNGKey(5), xs, dropout=0.0, strength=strength))[0][0]
+        return np.degrees(np.arctan2(w[:, 1, 0, 0], w[:, 0, 0, 0]))
+
+    full, quarter = angles(1.0), angles(0.25)
+    assert np.abs(full).max() > 30.0 and np.abs(full).max() <= 45.0 + 1e-3
+    np.testing.assert_allclose(quarter, 0.25 * full, atol=1e-3)
+    still = augment_inputs(space, jax.random.PRNGKey(5), xs, dropout=0.0, strength=0.0)
+    for a, b in zip(still, xs):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
 def siren_field(width, out=1):
     from inr.fields.model import build_field
     from inr.fields.spec import ModelConfig

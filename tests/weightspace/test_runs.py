@@ -183,7 +183,8 @@ def test_edit_trains_renders_and_scores_against_the_dilated_digits(collection, t
 
 def test_task_and_model_mismatches_are_one_line_errors(collection, tmp_path, capsys):
     """--task edit on a collection that is not of images; a sign-invariant model
-    (or sign augmentation) on fields whose activation is not odd; an unknown model."""
+    (or sign augmentation) on fields whose activation is not odd; an unknown model;
+    a negative input_augment_scale."""
     other = {}
     for name, change in [("audio", lambda m: {**m, "modality": "audio"}),
                          ("relu", lambda m: {**m, "model": {**m["model"], "activation": {"name": "relu"}}})]:
@@ -195,7 +196,8 @@ def test_task_and_model_mismatches_are_one_line_errors(collection, tmp_path, cap
     for args, fragment in [([other["audio"], "--task", "edit"], "needs a collection of images"),
                            ([other["relu"], "--model", "scale_gmn"], "model scale_gmn assumes"),
                            ([other["relu"], "--set", "sign_augment=true"], "sign_augment assumes"),
-                           ([collection, "--model", "ng_x"], "ng_x")]:
+                           ([collection, "--model", "ng_x"], "ng_x"),
+                           ([collection, "--set", "input_augment_scale=-1"], "input_augment_scale must be >= 0")]:
         assert cli("weights", "train", *args, "--out", tmp_path / "r", "--quiet") == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and fragment in err, err
