@@ -395,9 +395,17 @@ class Ranked(Sampling):
     def start(self, n_fields: int | None = None) -> dict:
         return _tiled({"order": jnp.arange(self.n, dtype=jnp.int32)}, n_fields)
 
-    def rank(self, params, data) -> jnp.ndarray:
-        """Row indices, least fit (largest error) first."""
-        return jnp.argsort(-self.fitness(params, data)).astype(jnp.int32)
+    def rank(self, params, data, first=None) -> jnp.ndarray:
+        """Row indices, least fit (largest error) first; the rows where the
+        mask ``first`` holds (if given) ahead of all others."""
+        score = self.fitness(params, data)
+        if first is not None:
+            score = jnp.where(first, jnp.inf, score)
+        return jnp.argsort(-score).astype(jnp.int32)
+
+    def first(self, x: dict, step):
+        """The rows a ranking at ``step`` puts first whatever their error (none here)."""
+        return None
 
     def select(self, data: dict, order, key, k: int, m: int) -> dict:
         """The ``k - m`` first rows of ``order`` and ``m`` drawn from the rest;
@@ -412,8 +420,8 @@ class Ranked(Sampling):
 
     def reorder(self, p, data, x, step) -> dict:
         """The extras with ``step``'s ranking: re-ranked when ``due[step]``."""
-        return {**x, "order": jax.lax.cond(jnp.asarray(self.due)[step], lambda: self.rank(p, data),
-                                           lambda: x["order"])}
+        return {**x, "order": jax.lax.cond(jnp.asarray(self.due)[step],
+                                           lambda: self.rank(p, data, self.first(x, step)), lambda: x["order"])}
 
     def gradients(self, loss_fn: Callable, stacked: bool) -> Callable:
         """Re-rank the rows when ``due[step]``, keep ``k`` of them (``m`` drawn
@@ -447,19 +455,17 @@ class Nint(Ranked):
         return _tiled({"order": jnp.arange(self.n, dtype=jnp.int32),
                        "ntk_rank": jnp.full(self.n, self.n, jnp.int32)}, n_fields)
 
+    def ntk_rank(self, params, data) -> jnp.ndarray:
+        """Each sample's place when sorted by ``ntk_fitness``, largest first."""
+        order = jnp.argsort(-self.ntk_fitness(params, data))
+        return jnp.zeros(self.n, jnp.int32).at[order].set(jnp.arange(self.n, dtype=jnp.int32))
+
+    def first(self, x: dict, step):
+        return x["ntk_rank"] < jnp.asarray(self.ntk_count)[step]
+
     def reorder(self, p, data, x, step) -> dict:
-        def ntk_rank():
-            order = jnp.argsort(-self.ntk_fitness(p, data))
-            return jnp.zeros(self.n, jnp.int32).at[order].set(jnp.arange(self.n, dtype=jnp.int32))
-
-        rank = jax.lax.cond(jnp.asarray(self.ntk_due)[step], ntk_rank, lambda: x["ntk_rank"])
-        chosen = rank < jnp.asarray(self.ntk_count)[step]
-
-        def order():
-            return jnp.argsort(-jnp.where(chosen, jnp.inf, self.fitness(p, data))).astype(jnp.int32)
-
-        return {**x, "ntk_rank": rank,
-                "order": jax.lax.cond(jnp.asarray(self.due)[step], order, lambda: x["order"])}
+        rank = jax.lax.cond(jnp.asarray(self.ntk_due)[step], lambda: self.ntk_rank(p, data), lambda: x["ntk_rank"])
+        return super().reorder(p, data, {**x, "ntk_rank": rank}, step)
 
 
 @dataclass(frozen=True)
