@@ -247,3 +247,16 @@ def test_compare_two_configs(fitted, tmp_path):
     assert (out / "compare.png").is_file() and (out / "hash" / "img" / "field.json").is_file()
     assert_user_error(inr("compare", "image", src, "--config", tmp_path / "nope.yaml", "--out", tmp_path / "cmp2"),
                       "nope.yaml")
+
+
+def test_model_flag_picks_the_variant_that_set_keys_then_tune(tmp_path, monkeypatch):
+    """``--model NAME --set model.KEY=V``: the keys tune the model named, in
+    either order, and a config file's other model gives way to the flag."""
+    seen = []
+    monkeypatch.setattr("inr.weightspace.runs.train_run", lambda cfg, *a, **k: seen.append(cfg.model) or {})
+    other = tmp_path / "other.yaml"
+    other.write_text("model:\n  name: ng_gnn\n  channels: 8\n")
+    for args in (["--model", "dws", "--set", "model.probes=0"], ["--set", "model.probes=0", "--model", "dws"],
+                 ["--config", str(other), "--model", "dws", "--set", "model.probes=0"]):
+        assert inr("weights", "train", str(tmp_path), *args, "--out", str(tmp_path / "r"), "--quiet").returncode == 0
+        assert (seen[-1].name, seen[-1].probes, seen[-1].channels) == ("dws", 0, 16), (args, seen[-1])

@@ -13,9 +13,10 @@ def cmd_weights_train(args) -> int:
 
     no_config_on_resume(args, extra=(("--model", args.model), ("--task", args.task)))
     overrides = {"task": args.task} if args.task else {}
-    if args.model:
-        overrides["model"] = {"name": args.model}
-    cfg = run_config(args.config or [], args.set or [], overrides, WeightTrainConfig)
+    # --model picks the variant before the --set keys apply, so that they tune it rather than being dropped with the
+    # nameless section they form (a section naming another variant replaces the one below it)
+    sets = [f"model.name={args.model}"] * bool(args.model) + (args.set or [])
+    cfg = run_config(args.config or [], sets, overrides, WeightTrainConfig)
     metrics = train_run(cfg, args.collection, args.out, overwrite=args.overwrite, resume=args.resume,
                         quiet=args.quiet)
     if not args.quiet:
