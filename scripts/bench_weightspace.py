@@ -5,6 +5,7 @@ with pixels in [0, 1]), and the DWSNet variants (attention, augmentation).
 
     python scripts/bench_weightspace.py --collection runs/mnist-dwsnets                  # models + edit tables
     python scripts/bench_weightspace.py --collection C --table edit --models dws ng_gnn --steps 1000
+    python scripts/bench_weightspace.py --collection C --table classify --models scale_gmn --config configs/weights/scale_gmn.yaml
     python scripts/bench_weightspace.py --collection C --table variants [--siren-collection S] [--shared-collection H]
 
 The collection: `inr fit-many ../shared/data/mnist/t10k-images-idx3-ubyte.gz
@@ -12,7 +13,9 @@ The collection: `inr fit-many ../shared/data/mnist/t10k-images-idx3-ubyte.gz
 made as DWSNets made theirs; fitted here when --collection is not given, 20-45
 minutes on 2 cores). Split 8,000 / 1,000 / 1,000 by signal with each run's
 seed. Every row: the model's defaults, the training defaults (AdamW 3e-3, 200
-warm-up steps, cosine decay, batch 128), the best validation step's weights.
+warm-up steps, cosine decay, batch 128), the best validation step's weights;
+--config files and --set keys apply to every row beneath its model, probes,
+steps and seed.
 The variants table adds the DWSNet with and without attention and input
 augmentation, the MLP with permutation augmentation and, optionally, the DWSNet
 with probes on a random-init collection of standard SIRENs (--siren-collection,
@@ -50,12 +53,12 @@ PUBLISHED_EDIT = {"dws": "2.29e-2", "nfn_np": "2.55e-2", "nfn_hnp": "-", "ng_gnn
                   "scale_gmn": "-", "mlp": "-"}
 
 
-def train(collection: Path, sets: list[str], out: Path) -> dict:
+def train(collection: Path, sets: list[str], out: Path, files=()) -> dict:
     from inr.runs import run_config
     from inr.weightspace.runs import train_run
     from inr.weightspace.train import WeightTrainConfig
 
-    cfg = run_config([], sets, {}, WeightTrainConfig)
+    cfg = run_config(list(files), sets, {}, WeightTrainConfig)
     return train_run(cfg, collection, out, overwrite=True, quiet=True)
 
 
@@ -66,26 +69,27 @@ def spread(values: list[float]) -> str:
 
 def run_rows(args, coll: Path, tmp: Path, task: str) -> list[list]:
     rows = []
-    probe_options = args.probes if task == "classify" else [0]
     for model in args.models:
-        for probes in probe_options:
+        for probes in args.probes:
             if model == "mlp" and probes:
                 continue  # the flattened-weights MLP takes no probes
-            sets = [f"model.name={model}", f"task={task}", f"train.steps={args.steps}"]
+            # the model named first, so that --set model.KEY tunes it rather than being replaced by it
+            sets = [f"model.name={model}", *args.set, f"task={task}", f"train.steps={args.steps}"]
             sets += [f"model.probes={probes}"] if model != "mlp" else []
             runs = []
             for seed in args.seeds:
                 run = tmp / f"{task}-{model}-{probes}-{seed}"
-                m = train(coll, sets + [f"seed={seed}"], run)
+                m = train(coll, sets + [f"seed={seed}"], run, args.config)
                 runs.append(m)
                 if task == "edit" and seed == args.seeds[0]:  # rows: as fitted, edited, dilated target
-                    shutil.copyfile(run / "edit.png", args.out.parent / f"{args.out.stem}_edit_{model}.png")
+                    picture = f"{args.out.stem}_edit_{model}" + (f"_probes{probes}" if probes else "") + ".png"
+                    shutil.copyfile(run / "edit.png", args.out.parent / picture)
                 print(f"  {model} probes={probes} seed={seed}: {m}", flush=True)
             metric = "test_accuracy" if task == "classify" else "test_mse"
             scale = 100.0 if task == "classify" else 1.0
             row = [model, probes, spread([r[metric] * scale for r in runs])]
             if task == "edit":
-                row = [model, f"{statistics.fmean(r[metric] for r in runs):.4f}",
+                row = [model, probes, f"{statistics.fmean(r[metric] for r in runs):.4f}",
                        f"{statistics.fmean(r['test_mse_unedited'] for r in runs):.4f}"]
             row += [runs[0]["parameters"], runs[0]["steps"], f"{statistics.fmean(r['seconds'] for r in runs):.0f}",
                     len(runs), PUBLISHED[model] if task == "classify" else PUBLISHED_EDIT[model]]
@@ -113,7 +117,11 @@ def main() -> None:
     p.add_argument("--collection", type=Path, help="an existing mnist_dwsnets.yaml collection (else fitted here)")
     p.add_argument("--table", choices=["classify", "edit", "both", "variants"], default="both")
     p.add_argument("--models", nargs="+", default=MODELS, choices=MODELS)
-    p.add_argument("--probes", nargs="+", type=int, default=[0, 64], help="probe counts of the classification rows")
+    p.add_argument("--probes", nargs="+", type=int, default=[0, 64], help="probe counts of the rows (each model "
+                   "but the MLP gets a row for each)")
+    p.add_argument("--config", nargs="*", default=[], help="YAML configs applied to every row (e.g. "
+                   "configs/weights/scale_gmn.yaml)")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config keys for every row")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--steps", type=int, default=4000)
     p.add_argument("--siren-collection", type=Path, help="variants: also the DWSNet with probes on this random-init "
@@ -144,7 +152,7 @@ def main() -> None:
         if args.table in ("edit", "both"):
             rows = run_rows(args, coll, Path(tmp), "edit")
             sections.append("## INR editing: dilation by a 3 x 3 square (test MSE, pixels in [0, 1])\n\n" + markdown_table(
-                ["model", "test MSE, edited", "test MSE, unedited", "parameters", "steps", "training s (mean)",
+                ["model", "probes", "test MSE, edited", "test MSE, unedited", "parameters", "steps", "training s (mean)",
                  "seeds", "published MSE"], rows) + "\n")
             print(sections[-1], flush=True)
     write_report(args.out, sections)

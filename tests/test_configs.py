@@ -54,6 +54,13 @@ def test_config_runs_a_few_steps(config, small_image, tmp_path):
         check_config(cfg)  # a setting the schedule or the denoiser cannot use raises
         assert_applied(yaml.safe_load(open(config)), to_dict(cfg))
         return
+    if os.sep + "weights" + os.sep in config:  # weight-space runs are trained by tests/weightspace; here: it resolves
+        from inr.weightspace.train import WeightTrainConfig, check_config as check_weights
+
+        cfg = run_config([config], [], {}, WeightTrainConfig)
+        check_weights(cfg)
+        assert_applied(yaml.safe_load(open(config)), to_dict(cfg))
+        return
     if os.sep + "collections" + os.sep in config:
         sets = ["train.steps=4", "train.steps_per_call=2", "collection.limit=2"]
         modality = yaml.safe_load(open(config)).get("modality", "image")
