@@ -15,7 +15,7 @@ def cmd_weights_train(args) -> int:
     overrides = {"task": args.task} if args.task else {}
     # --model picks the variant before the --set keys apply, so that they tune it rather than being dropped with the
     # nameless section they form (a section naming another variant replaces the one below it)
-    sets = [f"model.name={args.model}"] * bool(args.model) + (args.set or [])
+    sets = ([f"model.name={args.model}"] if args.model else []) + (args.set or [])
     cfg = run_config(args.config or [], sets, overrides, WeightTrainConfig)
     metrics = train_run(cfg, args.collection, args.out, overwrite=args.overwrite, resume=args.resume,
                         quiet=args.quiet)
