@@ -85,12 +85,11 @@ def run_rows(args, coll: Path, tmp: Path, task: str) -> list[list]:
                     picture = f"{args.out.stem}_edit_{model}" + (f"_probes{probes}" if probes else "") + ".png"
                     shutil.copyfile(run / "edit.png", args.out.parent / picture)
                 print(f"  {model} probes={probes} seed={seed}: {m}", flush=True)
-            metric = "test_accuracy" if task == "classify" else "test_mse"
-            scale = 100.0 if task == "classify" else 1.0
-            row = [model, probes, spread([r[metric] * scale for r in runs])]
-            if task == "edit":
-                row = [model, probes, f"{statistics.fmean(r[metric] for r in runs):.4f}",
-                       f"{statistics.fmean(r['test_mse_unedited'] for r in runs):.4f}"]
+            if task == "classify":
+                row = [model, probes, spread([r["test_accuracy"] * 100.0 for r in runs])]
+            else:
+                row = [model, probes, *(f"{statistics.fmean(r[k] for r in runs):.4f}"
+                                        for k in ("test_mse", "test_mse_unedited"))]
             row += [runs[0]["parameters"], runs[0]["steps"], f"{statistics.fmean(r['seconds'] for r in runs):.0f}",
                     len(runs), PUBLISHED[model] if task == "classify" else PUBLISHED_EDIT[model]]
             rows.append(row)

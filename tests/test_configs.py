@@ -15,6 +15,7 @@ from inr.runs import run_config
 from inr.diffusion.train import DiffusionConfig, check_config
 from inr.runs import fit_run
 from inr.schema import to_dict
+from inr.weightspace.train import WeightTrainConfig, check_config as check_weights
 
 DIGITS = os.path.join(ROOT, "assets", "mnist-100-images-idx3-ubyte.gz")
 # the folder under configs/ names the modality; a tiny input and settings for each
@@ -38,6 +39,9 @@ def assert_applied(raw: dict, resolved: dict, where: str = "") -> None:
             assert resolved[key] == value, f"{where}{key}: file {value!r}, resolved {resolved[key]!r}"
 
 
+RESOLVED_ONLY = {"diffusion": (DiffusionConfig, check_config), "weights": (WeightTrainConfig, check_weights)}
+"""configs/ folders whose runs other tests train: their configs are resolved and checked here"""
+
 CONFIGS = sorted(glob.glob(os.path.join(ROOT, "configs", "**", "*.yaml"), recursive=True))
 
 
@@ -49,16 +53,11 @@ def test_configs_exist():
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: os.path.relpath(c, ROOT))
 def test_config_runs_a_few_steps(config, small_image, tmp_path):
-    if os.sep + "diffusion" + os.sep in config:  # trained by tests/diffusion's CLI test; here: it resolves
-        cfg = run_config([config], [], {}, DiffusionConfig)
-        check_config(cfg)  # a setting the schedule or the denoiser cannot use raises
-        assert_applied(yaml.safe_load(open(config)), to_dict(cfg))
-        return
-    if os.sep + "weights" + os.sep in config:  # weight-space runs are trained by tests/weightspace; here: it resolves
-        from inr.weightspace.train import WeightTrainConfig, check_config as check_weights
-
-        cfg = run_config([config], [], {}, WeightTrainConfig)
-        check_weights(cfg)
+    folder = os.path.basename(os.path.dirname(config))
+    if folder in RESOLVED_ONLY:  # trained by tests/diffusion and tests/weightspace; here: it resolves
+        cls, check = RESOLVED_ONLY[folder]
+        cfg = run_config([config], [], {}, cls)
+        check(cfg)  # a setting the run cannot use raises
         assert_applied(yaml.safe_load(open(config)), to_dict(cfg))
         return
     if os.sep + "collections" + os.sep in config:
@@ -95,8 +94,6 @@ def test_config_runs_a_few_steps(config, small_image, tmp_path):
 
 def test_smoke_config_shrinks_a_run_of_every_kind():
     """One file for every verb: its kind-named sections apply to that kind of run only."""
-    from inr.weightspace.train import WeightTrainConfig
-
     smoke = [os.path.join(ROOT, "configs", "smoke.yaml")]
     fit = run_config(smoke, [], {"modality": "image", "input": "x.png"})
     assert (fit.model.hidden_width, fit.train.steps, fit.model.encoding.levels) == (64, 200, 4)
