@@ -11,9 +11,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 from inr.collections.config import CollectionRunConfig
 from inr.collections.fitmany import fit_many
 from inr.collections.format import load_collection
-from inr.runs import run_config
 from inr.diffusion.train import DiffusionConfig, check_config
-from inr.runs import fit_run
+from inr.runs import fit_run, run_config
 from inr.schema import to_dict
 from inr.weightspace.train import WeightTrainConfig, check_config as check_weights
 
