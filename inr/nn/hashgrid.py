@@ -52,12 +52,16 @@ def hash_grid(cfg: HashEncoding, in_dim: int) -> Encoding:
     sizes = table_sizes(cfg, in_dim)
     corners = np.array(list(itertools.product((0, 1), repeat=in_dim)), np.int32)  # (2^d, d)
 
+    @jax.jit
     def init(key):
+        # Every level draws the largest table's shape and keeps its own first rows: threefry numbers the
+        # elements, so those are the bits a draw of the level's own size gives, from one compiled kernel
+        # instead of one per table size (seconds per fit on a CPU). Peak memory: up to twice the tables as they
+        # would be if every level had the largest size (the draw, then the levels' rows).
         keys = jax.random.split(key, cfg.levels)
-        return {"tables": [
-            jax.random.uniform(k, (size, cfg.features_per_level), jnp.float32, -1e-4, 1e-4)
-            for k, size in zip(keys, sizes)
-        ]}
+        full = jax.vmap(lambda k: jax.random.uniform(k, (max(sizes), cfg.features_per_level), jnp.float32,
+                                                     -1e-4, 1e-4))(keys)
+        return {"tables": [full[i, :size] for i, size in enumerate(sizes)]}
 
     def fn(buffers, params, x):
         v = jnp.clip((x + 1.0) * 0.5, 0.0, 1.0)

@@ -134,7 +134,8 @@ def start_state(params, optimizer: optax.GradientTransformation, cfg: TrainConfi
 
 
 def init_opt_state(optimizer: optax.GradientTransformation, params, stacked: bool = False):
-    return jax.vmap(optimizer.init)(params) if stacked else optimizer.init(params)
+    """``optimizer.init`` as one compiled call (eagerly, each leaf's shape would compile its own zeros)."""
+    return jax.jit(jax.vmap(optimizer.init) if stacked else optimizer.init)(params)
 
 
 def restore(path, template: FitState) -> FitState:

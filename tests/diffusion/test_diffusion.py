@@ -101,6 +101,9 @@ def test_tokenizer_round_trip_is_exact():
     assert tok.pieces(2) == [(0, 2), (2, 2), (4, 2), (6, 1), (7, 2), (9, 1), (10, 2), (12, 1)]
 
 
+# about 15 s, most of it compiling a dozen token encoders and decoders: under -m slow. model.token_size is an
+# option no shipped config sets; the cut itself (Tokenizer.pieces) is tested above
+@pytest.mark.slow
 def test_transformer_token_size_cuts_big_tensors_into_tokens():
     tok = Tokenizer.from_layout(mlp_layout((2, 6, 6, 1)))
     whole = DENOISERS.get("transformer")(TransformerDenoiserConfig(width=8, depth=1, heads=2), tok)

@@ -29,6 +29,19 @@ def test_tables_bounded_by_T_and_dense_when_they_fit():
     assert enc.out_dim == 12
 
 
+def test_each_table_is_the_draw_of_its_own_size():
+    """One kernel draws every level at the largest size; each level keeps the
+    bits a uniform draw of its own size gives (as each level drew before)."""
+    c = cfg()
+    sizes = table_sizes(c, 2)
+    assert len(set(sizes)) > 2  # dense coarse levels of several sizes, then the capped ones
+    tables = build_encoding(c, 2).init(jax.random.PRNGKey(3))["tables"]
+    keys = jax.random.split(jax.random.PRNGKey(3), c.levels)
+    for table, key, size in zip(tables, keys, sizes):
+        own = jax.random.uniform(key, (size, 2), jnp.float32, -1e-4, 1e-4)
+        np.testing.assert_array_equal(np.asarray(table), np.asarray(own))
+
+
 def test_dense_levels_index_each_vertex_once():
     res, size = 4, 25
     verts = jnp.stack(jnp.meshgrid(jnp.arange(5), jnp.arange(5), indexing="ij"), -1).reshape(-1, 2)
