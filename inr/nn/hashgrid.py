@@ -54,10 +54,11 @@ def hash_grid(cfg: HashEncoding, in_dim: int) -> Encoding:
 
     @jax.jit
     def init(key):
-        # Every level draws the largest table's shape and keeps its own first rows: threefry numbers the
-        # elements, so those are the bits a draw of the level's own size gives, from one compiled kernel
-        # instead of one per table size (seconds per fit on a CPU). Peak memory: up to twice the tables as they
-        # would be if every level had the largest size (the draw, then the levels' rows).
+        # Every level draws the largest table's shape and keeps its own first rows: partitionable threefry
+        # (JAX's default) numbers the elements, so those are the bits a draw of the level's own size gives
+        # (tests/nn/test_hashgrid.py), from one compiled kernel instead of one per table size (seconds per
+        # fit on a CPU). Peak memory: up to twice the tables as they would be if every level had the largest
+        # size (the draw, then the levels' rows).
         keys = jax.random.split(key, cfg.levels)
         full = jax.vmap(lambda k: jax.random.uniform(k, (max(sizes), cfg.features_per_level), jnp.float32,
                                                      -1e-4, 1e-4))(keys)

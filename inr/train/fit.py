@@ -6,6 +6,7 @@ uninterrupted one would.
 """
 from __future__ import annotations
 
+import functools
 import statistics
 import time
 from dataclasses import dataclass
@@ -135,7 +136,14 @@ def start_state(params, optimizer: optax.GradientTransformation, cfg: TrainConfi
 
 def init_opt_state(optimizer: optax.GradientTransformation, params, stacked: bool = False):
     """``optimizer.init`` as one compiled call (eagerly, each leaf's shape would compile its own zeros)."""
-    return jax.jit(jax.vmap(optimizer.init) if stacked else optimizer.init)(params)
+    return _compiled_init(optimizer.init, stacked)(params)
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled_init(init, stacked: bool):
+    """One jitted (and, for stacked fields, vmapped) ``init`` per optimizer, so
+    fit-many's chunks reuse it instead of tracing a fresh vmap each time."""
+    return jax.jit(jax.vmap(init) if stacked else init)
 
 
 def restore(path, template: FitState) -> FitState:
