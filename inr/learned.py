@@ -14,10 +14,14 @@ the weight-space tensors, registered in ``WEIGHT_MODELS`` through
 """
 from __future__ import annotations
 
+import math
 from typing import Callable, NamedTuple
 
 import jax
+import jax.numpy as jnp
 from flax import nnx
+
+from inr.nn import draws
 
 
 class Functional(NamedTuple):
@@ -43,19 +47,29 @@ def functional(build: Callable[[nnx.Rngs], nnx.Module]) -> Functional:
 
 
 def scaled_normal(scale: float = 1.0):
-    """Kernel init ``normal * scale / sqrt(fan_in)``, untruncated."""
-    return jax.nn.initializers.variance_scaling(scale ** 2, "fan_in", "normal")
+    """Kernel init ``normal * scale / sqrt(fan_in)``, untruncated: JAX's
+    ``variance_scaling(scale ** 2, "fan_in", "normal")`` (the same arrays; fan-in
+    is the second-last axis times the axes before it), drawn through
+    :mod:`inr.nn.draws`."""
+
+    def init(key, shape, dtype=jnp.float32):
+        fan_in = shape[-2] * math.prod(shape[:-2])
+        return draws.normal(key, shape, dtype, scale=jnp.sqrt(jnp.array(scale ** 2 / fan_in, dtype)))
+
+    return init
 
 
 def dense(n_in: int, n_out: int, rngs: nnx.Rngs, scale: float = 1.0, bias: bool = True) -> nnx.Linear:
     """A linear layer with :func:`scaled_normal` kernels and zero biases
     (``scale = sqrt(2)``: He normal)."""
-    return nnx.Linear(n_in, n_out, use_bias=bias, kernel_init=scaled_normal(scale), rngs=rngs)
+    return nnx.Linear(n_in, n_out, use_bias=bias, kernel_init=scaled_normal(scale), bias_init=draws.zeros_init,
+                      rngs=rngs)
 
 
 def layer_norm(d: int, rngs: nnx.Rngs, epsilon: float = 1e-6) -> nnx.LayerNorm:
     """A LayerNorm over ``d`` channels, its variance computed as E[(x - mean)^2]."""
-    return nnx.LayerNorm(d, epsilon=epsilon, use_fast_variance=False, rngs=rngs)
+    return nnx.LayerNorm(d, epsilon=epsilon, use_fast_variance=False, scale_init=draws.ones_init,
+                         bias_init=draws.zeros_init, rngs=rngs)
 
 
 def relu_mlp(layers, x):

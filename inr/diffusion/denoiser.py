@@ -25,6 +25,7 @@ from flax import nnx
 
 from inr.diffusion.tokens import Tokenizer
 from inr.learned import Functional, dense, functional, layer_norm
+from inr.nn import draws
 from inr.registry import Registry
 from inr.schema import RENAMED, own_keys, register_variant
 from inr.weightspace import dws
@@ -159,7 +160,7 @@ class Transformer(nnx.Module):
         self.tok, self.token_size = tok, cfg.token_size
         self.enc = nnx.List([dense(n, d, rngs) for _, n in pieces])
         self.dec = nnx.List([dense(d, n, rngs, 0.1) for _, n in pieces])
-        self.pos = nnx.Param(jax.random.normal(rngs.params(), (len(pieces) + 1, d)) * 0.02)
+        self.pos = nnx.Param(draws.normal(rngs.params(), (len(pieces) + 1, d), scale=0.02))
         self.time = _time_layers(d, rngs)
         self.blocks = nnx.List([Block(d, cfg.heads, cfg.mlp_ratio, rngs) for _ in range(cfg.depth)])
         self.ln_out = layer_norm(d, rngs)

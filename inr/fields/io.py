@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from inr.atomic import write_json
@@ -20,6 +19,7 @@ from inr.fields.layout import layout
 from inr.fields.model import Field, build_field
 from inr.fields.spec import ModelConfig, upgrade_model
 from inr.io import open_tree, read_format_json, save_tree, tree_entries
+from inr.nn import draws
 from inr.schema import from_dict, to_dict
 
 FORMAT = "inr.field"
@@ -51,7 +51,7 @@ def field_from_spec(spec: dict, where: str = "spec") -> Field:
 def _template(spec_json: str) -> dict:
     field = field_from_spec(json.loads(spec_json))
     shapes = jax.eval_shape(field.init, jax.random.PRNGKey(0))
-    return jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+    return jax.tree_util.tree_map(lambda s: draws.zeros(s.shape, s.dtype), shapes)
 
 
 def params_template(field: Field) -> dict:

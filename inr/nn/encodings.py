@@ -13,6 +13,7 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 
+from inr.nn import draws
 from inr.registry import Registry
 from inr.schema import from_dict, register_variant
 
@@ -157,7 +158,7 @@ def gauss_rff(cfg: EncodingConfig, in_dim: int) -> Encoding:
     v = (x + 1) / 2 maps our [-1, 1] coordinates onto the paper's [0, 1].
     """
     key = jax.random.PRNGKey(cfg.seed)
-    b = cfg.sigma * jax.random.normal(key, (cfg.n_features, in_dim), jnp.float32)
+    b = draws.normal(key, (cfg.n_features, in_dim), jnp.float32, scale=cfg.sigma)
 
     def fn(buffers, params, x):
         proj = 2.0 * jnp.pi * ((x + 1.0) * 0.5) @ buffers["B"].T

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
+from inr.nn import draws
 from inr.registry import Registry
 
 INITIALIZERS: Registry = Registry("initializer")
@@ -29,7 +30,7 @@ class LayerContext:
 
 
 def _uniform(key, shape, bound):
-    return jax.random.uniform(key, shape, jnp.float32, -bound, bound)
+    return draws.uniform(key, shape, jnp.float32, -bound, bound)
 
 
 def torch_linear(key, n_in, n_out, ctx):
@@ -60,14 +61,14 @@ def dwsnets(key, n_in, n_out, ctx):
     if ctx.index == ctx.n_layers - 1:
         return torch_linear(key, n_in, n_out, ctx)
     bound = jnp.sqrt(6.0 / n_in) / ctx.omega0
-    return _uniform(key, (n_in, n_out), bound), jnp.zeros((n_out,), jnp.float32)
+    return _uniform(key, (n_in, n_out), bound), draws.zeros((n_out,))
 
 
 @INITIALIZERS.register("glorot_normal")
 def glorot_normal(key, n_in, n_out, ctx):
     """Glorot normal weights, zero biases (Tancik et al.'s FFN code)."""
     std = jnp.sqrt(2.0 / (n_in + n_out))
-    return std * jax.random.normal(key, (n_in, n_out), jnp.float32), jnp.zeros((n_out,), jnp.float32)
+    return draws.normal(key, (n_in, n_out), jnp.float32, scale=std), draws.zeros((n_out,))
 
 
 INITIALIZERS.register("torch_default", torch_linear)

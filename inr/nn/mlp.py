@@ -9,6 +9,7 @@ from typing import Callable, Sequence
 
 import jax
 
+from inr.nn import draws
 from inr.nn.initializers import INITIALIZERS, LayerContext
 
 
@@ -23,7 +24,7 @@ def init_mlp(key, widths: Sequence[int], init: str, scales: Sequence[float], fir
         ctx = LayerContext(index=i, n_layers=n_layers, omega0=scales[min(i, len(scales) - 1)])
         w, b = init_fn(keys[i], widths[i], widths[i + 1], ctx)
         if i == 0 and first_bias > 0:
-            b = jax.random.uniform(jax.random.fold_in(keys[i], 1), b.shape, b.dtype, -first_bias, first_bias)
+            b = draws.uniform(jax.random.fold_in(keys[i], 1), b.shape, b.dtype, -first_bias, first_bias)
         layers.append({"W": w, "b": b})
     return layers
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from inr.nn import draws
 from inr.nn.encodings import ENCODINGS, Encoding, SapeEncoding
 from inr.nn.interp import cell_corners, grid_sample
 
@@ -25,9 +26,9 @@ from inr.nn.interp import cell_corners, grid_sample
 def sorted_frequencies(cfg: SapeEncoding, in_dim: int):
     """``b_k = u_k |N(0, sigma^2)|`` sorted by magnitude, shape (n, d)."""
     k_dir, k_mag = jax.random.split(jax.random.PRNGKey(cfg.seed))
-    u = jax.random.normal(k_dir, (cfg.n_features, in_dim), jnp.float32)
+    u = draws.normal(k_dir, (cfg.n_features, in_dim), jnp.float32)
     u = u / jnp.linalg.norm(u, axis=-1, keepdims=True)
-    mag = jnp.sort(jnp.abs(cfg.sigma * jax.random.normal(k_mag, (cfg.n_features,), jnp.float32)))
+    mag = jnp.sort(jnp.abs(draws.normal(k_mag, (cfg.n_features,), jnp.float32, scale=cfg.sigma)))
     return u * mag[:, None]
 
 

@@ -32,6 +32,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from inr.learned import dense, scaled_normal
+from inr.nn import draws
 from inr.registry import Registry
 from inr.weightspace.space import WeightSpace
 
@@ -94,7 +95,7 @@ class DWSLinear(nnx.Module):
         self.blocks = nnx.List([
             nnx.Param(kernel(key, (tensors[ti].fixed * c_in, tensors[ui].fixed * c_out)))
             for key, (ti, ui, _) in zip(keys, blocks)])
-        self.bias = nnx.List([nnx.Param(jnp.zeros((u.fixed * c_out,))) for u in tensors])
+        self.bias = nnx.List([nnx.Param(draws.zeros((u.fixed * c_out,))) for u in tensors])
         self.attention = nnx.List([  # empty without attention
             SetAttention(sum(tensors[ti].fixed * c_in for ti, u, m in blocks if (u, m) == (ui, matched)),
                          tensors[ui].fixed * c_out, heads, rngs) for ui, matched in set_groups(space) if attention])

@@ -43,6 +43,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from inr.learned import Functional, dense, functional, layer_norm, relu_mlp
+from inr.nn import draws
 from inr.schema import register_variant
 from inr.weightspace.dws import channel_norm
 from inr.weightspace.models import WEIGHT_MODELS, Gain, WeightModelConfig, check_probes, mlp_layers
@@ -103,7 +104,7 @@ class GraphProbes(nnx.Module):
 
     def __init__(self, probe: Probe, n: int, rngs: nnx.Rngs):
         self.probe = probe
-        self.coords = nnx.Param(jax.random.uniform(rngs.params(), (n, probe.in_dim), minval=-1.0, maxval=1.0))
+        self.coords = nnx.Param(draws.uniform(rngs.params(), (n, probe.in_dim), minval=-1.0, maxval=1.0))
 
     def __call__(self, xs: list) -> list:
         acts = self.probe.run(self.coords[...], xs)
@@ -120,7 +121,7 @@ class NodeEmbedding(nnx.Module):
         d, L = space.widths, space.depth
         self.nodes = nnx.List([dense(n_node, channels, rngs, bias=bias or l in (0, L)) for l in range(L + 1)])
         self.edges = nnx.List([dense(1, channels, rngs, bias=bias) for _ in range(L)])
-        self.io = nnx.List([nnx.Param(jax.random.normal(rngs.params(), (d[l], channels))) for l in (0, L)])
+        self.io = nnx.List([nnx.Param(draws.normal(rngs.params(), (d[l], channels))) for l in (0, L)])
 
     def __call__(self, nodes: list, edges: list) -> tuple[list, list]:
         h = [lin(x) for lin, x in zip(self.nodes, nodes)]
@@ -249,7 +250,7 @@ class DenseGraph(nnx.Module):
     def __init__(self, space: WeightSpace, c: int, rngs: nnx.Rngs):
         d = space.widths
         self.offsets = tuple(sum(d[:l]) for l in range(len(d) + 1))  # layer l's neurons: offsets[l]:offsets[l+1]
-        self.absent = nnx.Param(jax.random.normal(rngs.params(), (c,)))
+        self.absent = nnx.Param(draws.normal(rngs.params(), (c,)))
 
     def pack(self, h: list, e: list) -> tuple:
         o, x = self.offsets, jnp.concatenate(h, 1)

@@ -14,6 +14,7 @@ from flax import nnx
 
 from inr.errors import InrError
 from inr.learned import Functional, dense, functional, relu_mlp
+from inr.nn import draws
 from inr.registry import Registry
 from inr.schema import own_keys, register_variant
 from inr.weightspace import dws
@@ -93,7 +94,7 @@ class ProbeFeatures(nnx.Module):
 
     def __init__(self, probe: Probe, n: int, space: WeightSpace, channels: int, rngs: nnx.Rngs):
         self.probe = probe
-        self.coords = nnx.Param(jax.random.uniform(rngs.params(), (n, probe.in_dim), minval=-1.0, maxval=1.0))
+        self.coords = nnx.Param(draws.uniform(rngs.params(), (n, probe.in_dim), minval=-1.0, maxval=1.0))
         self.proj = nnx.List([dense(n, channels, rngs, scale=2 ** 0.5) for _ in range(space.depth)])
 
     def __call__(self, xs: list) -> list:

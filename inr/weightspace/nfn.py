@@ -33,6 +33,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from inr.learned import Functional, functional, relu_mlp
+from inr.nn import draws
 from inr.schema import register_variant
 from inr.weightspace import dws
 from inr.weightspace.models import (WEIGHT_MODELS, EquivariantOutput, ProbeFeatures, WeightModelConfig,
@@ -97,10 +98,9 @@ class IOEmbedding(nnx.Module):
 
     def __init__(self, space: WeightSpace, channels: int, rngs: nnx.Rngs):
         d, L = space.widths, space.depth
-        normal = jax.nn.initializers.normal(1.0)
-        self.w_in = nnx.Param(normal(rngs.params(), (d[0], 1, channels)))
-        self.w_out = nnx.Param(normal(rngs.params(), (1, d[L], channels)))
-        self.b_out = nnx.Param(normal(rngs.params(), (d[L], channels)))
+        self.w_in = nnx.Param(draws.normal(rngs.params(), (d[0], 1, channels)))
+        self.w_out = nnx.Param(draws.normal(rngs.params(), (1, d[L], channels)))
+        self.b_out = nnx.Param(draws.normal(rngs.params(), (d[L], channels)))
         self.depth = L
 
     def __call__(self, xs: list) -> list:
