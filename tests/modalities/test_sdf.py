@@ -210,7 +210,7 @@ def test_fit_render_cli(tmp_path, capsys):
     m = trimesh.load(tmp_path / "m.obj")
     src = trimesh.load(SUZANNE, force="mesh")
     np.testing.assert_allclose(m.bounds, src.bounds, atol=0.2)  # back in the input's coordinates
-    # 36 frames of 8 x 8 march in the preview's call size (4,096 rays): its compiled programs again
+    # 36 frames of 8 x 8 march in the preview's call size (4,096 rays): the suite's compilation cache has their programs
     assert main(["render", str(out), "--turntable", str(tmp_path / "t.gif"), "--size", "8x8", "--quiet"]) == 0
     assert iio.imread(tmp_path / "t.gif").shape == (36, 8, 8, 3)
     assert main(["render", str(out), "--out", str(tmp_path / "x.wav"), "--rate", "8000"]) == 2
