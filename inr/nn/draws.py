@@ -64,6 +64,7 @@ def zeros(shape, dtype=jnp.float32):
 
 
 def ones(shape, dtype=jnp.float32):
+    """``jnp.ones(shape, dtype)``, made on the host."""
     return jax.device_put(np.ones(shape, dtype))
 
 

@@ -58,7 +58,8 @@ def hash_grid(cfg: HashEncoding, in_dim: int) -> Encoding:
         # (JAX's default) numbers the elements, so those are the bits a draw of the level's own size gives
         # (tests/nn/test_hashgrid.py), from one compiled kernel instead of one per table size (seconds per
         # fit on a CPU). Peak memory: up to twice the tables as they would be if every level had the largest
-        # size (the draw, then the levels' rows).
+        # size (the draw, then the levels' rows). inr.nn.draws level by level gives the same bits but compiles
+        # one program per size class: 0.5-1.1 s slower for the built-in defaults' fields (2-core AMD EPYC).
         keys = jax.random.split(key, cfg.levels)
         full = jax.vmap(lambda k: jax.random.uniform(k, (max(sizes), cfg.features_per_level), jnp.float32,
                                                      -1e-4, 1e-4))(keys)
