@@ -80,6 +80,8 @@ class HashEncoding(EncodingConfig):
     """coarsest resolution N_min."""
     max_resolution: int = 512
     """finest resolution; levels grow geometrically, N_l = floor(N_min b^l)."""
+    probes: int = 1
+    """hash functions per hashed level; a vertex's features are the sum of their P rows (1: Instant-NGP)."""
     max_params_per_sample: float = 0.0
     """> 0: shrink the tables (T halved from 2^log2_table_size, down to 2^6, then grown to the largest T short of
     the next power of two) until the whole field holds at most this many parameters per sample of the signal it
