@@ -170,13 +170,14 @@ def test_bad_size(fitted, tmp_path):
 
 
 def test_unknown_modality_is_a_usage_error_from_the_installed_command(tmp_path):
-    """Through ``python -m inr`` in its own process (the other CLI tests call ``main`` in this one)."""
-    proc = subprocess.run([sys.executable, "-m", "inr", "fit", "video", "x.mp4", "--out", str(tmp_path / "r")],
-                          capture_output=True, text=True, cwd=ROOT)
-    assert proc.returncode == 2 and "invalid choice: 'video'" in proc.stderr and "Traceback" not in proc.stderr
-    missing = subprocess.run([sys.executable, "-m", "inr", "fit", "image", str(tmp_path / "none.png"), "--out",
-                              str(tmp_path / "r")], capture_output=True, text=True, cwd=ROOT)
-    assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "none.png" in missing.stderr
+    """Through ``python -m inr`` in its own process (the other CLI tests call ``main`` in this one);
+    both commands start at once, since each spends seconds importing JAX."""
+    procs = [subprocess.Popen([sys.executable, "-m", "inr", "fit", *args, "--out", str(tmp_path / "r")],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+             for args in (["video", "x.mp4"], ["image", str(tmp_path / "none.png")])]
+    (proc, (_, err)), (missing, (_, missing_err)) = [(p, p.communicate()) for p in procs]
+    assert proc.returncode == 2 and "invalid choice: 'video'" in err and "Traceback" not in err
+    assert missing.returncode == 2 and missing_err.count("\n") == 1 and "none.png" in missing_err
     assert not (tmp_path / "r").exists()
 
 
