@@ -167,8 +167,10 @@ def plot_budget(points: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5), constrained_layout=True)
-    for (photo, model), pts in sorted(points.items()):
-        ax.plot(*zip(*sorted(pts)), marker="o", lw=1, label=f"{model} ({photo})")
+    colours, markers = plt.cm.tab20.colors, "osD^v<>p*hX"  # twelve models: no two lines alike
+    for i, ((photo, model), pts) in enumerate(sorted(points.items())):
+        ax.plot(*zip(*sorted(pts)), marker=markers[i % len(markers)], color=colours[i % len(colours)], lw=1,
+                label=f"{model} ({photo})")
     ax.set_xscale("log")
     ax.set_xlabel("parameters per pixel")
     ax.set_ylabel("PSNR (dB) after 60 s")
