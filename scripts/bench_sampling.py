@@ -47,7 +47,7 @@ SIREN = ["configs/image/siren.yaml"]
 # name -> (modality, config files, sets, input maker, metric)
 CASES = {
     **{f"siren-{p}": ("image", SIREN, [], _photo(p, 256), "psnr") for p in PHOTOS},
-    # FINER++'s protocol: SIREN 3 x 256, 5,000 full-batch steps (an hour a run on a 2-core CPU: GPU only)
+    # FINER++'s protocol: SIREN 3 x 256, 5,000 full-batch steps (uniform 34 min on a 2-core CPU: not in the CPU default)
     "finerpp-camera": ("image", SIREN, ["model.hidden_layers=3", "train.steps=5000", "train.steps_per_call=100",
                                         "train.checkpoint_every=1000"], _photo("camera", 256), "psnr"),
     "hash-camera": ("image", [], [], _photo("camera", 512), "psnr"),
