@@ -167,7 +167,7 @@ def plot_budget(points: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5), constrained_layout=True)
-    colours, markers = plt.cm.tab20.colors, "osD^v<>p*hX"  # twelve models: no two lines alike
+    colours, markers = plt.cm.tab20.colors, "osD^v<>p*hX"  # a distinct colour-marker pair for each of up to 220 lines
     for i, ((photo, model), pts) in enumerate(sorted(points.items())):
         ax.plot(*zip(*sorted(pts)), marker=markers[i % len(markers)], color=colours[i % len(colours)], lw=1,
                 label=f"{model} ({photo})")

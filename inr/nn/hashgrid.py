@@ -99,9 +99,7 @@ def hash_grid(cfg: HashEncoding, in_dim: int) -> Encoding:
             idx = base.astype(jnp.int32)[..., None, :] + corners  # (N, 2^d, d)
             w = jnp.prod(jnp.where(corners == 1, frac[..., None, :], 1.0 - frac[..., None, :]), axis=-1)
             probes = 1 if is_dense(res, size, in_dim) else cfg.probes
-            feats = table[vertex_index(idx, res, size, in_dim)]
-            for k in range(1, probes):
-                feats = feats + table[vertex_index(idx, res, size, in_dim, k)]
+            feats = sum(table[vertex_index(idx, res, size, in_dim, k)] for k in range(probes))
             out.append(jnp.sum(feats * w[..., None], axis=-2))
         return jnp.concatenate(out, axis=-1)
 
